@@ -1,0 +1,34 @@
+// Node-side loading: soma.bin and the WASM kernels from disk, into a Session.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { readSoma, type SomaFile } from '../model/format';
+import type { Backend } from '../model/kernels';
+import { Session } from '../engine/session';
+import { UsageError } from './args';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_WEIGHTS = `${ROOT}public/soma.bin`;
+export const KERNELS_WASM = `${ROOT}wasm/build/kernels.wasm`;
+
+export async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+  }
+}
+
+export async function loadWeights(path = DEFAULT_WEIGHTS): Promise<SomaFile> {
+  return readSoma(await readInput(path, 'weights'));
+}
+
+let kernelsModule: Promise<WebAssembly.Module> | undefined;
+export function kernelsWasm(): Promise<WebAssembly.Module> {
+  kernelsModule ??= readInput(KERNELS_WASM, 'the WASM kernels (run `npm run asbuild`)').then((b) => WebAssembly.compile(b as Uint8Array<ArrayBuffer>));
+  return kernelsModule;
+}
+
+export async function openSession(file: SomaFile, backend: Backend): Promise<Session> {
+  return Session.create(file, backend, backend === 'wasm-simd' ? await kernelsWasm() : undefined);
+}

@@ -1,0 +1,141 @@
+// The `soma` command (Node only): generate, score, inspect, init, bench.
+import { writeFile } from 'node:fs/promises';
+import { DEFAULT_CONFIG, flopsPerByte, paramCount } from '../model/config';
+import { SomaFormatError, readSoma, writeSoma } from '../model/format';
+import { initWeights } from '../model/init';
+import type { Backend } from '../model/kernels';
+import { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../model/sampler';
+import { Utf8Stream, countChars, encodeUtf8 } from '../model/utf8';
+import { MAX_LENGTH } from '../engine/session';
+import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
+import { DEFAULT_WEIGHTS, loadWeights, openSession, readInput } from './node-engine';
+
+const USAGE = `usage: soma <command> [options]
+
+  generate [PROMPT] [--length N --temp T --top-k K --top-p P --repeat R --repeat-window W --seed S
+                     --backend wasm|js --weights FILE]
+  score FILE [--weights FILE] [--backend wasm|js] [--json]   nats/char of FILE, state carried
+  inspect FILE                                               a soma.bin header summary
+  init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
+  bench [--json] [--bytes N]                                 engine speed: Node, Chromium, native C
+`;
+
+function backendFlag(a: ParsedArgs): Backend {
+  const b = stringFlag(a, 'backend') ?? 'wasm';
+  if (b === 'wasm' || b === 'wasm-simd') return 'wasm-simd';
+  if (b === 'js') return 'js';
+  throw new UsageError(`--backend must be wasm or js, got ${JSON.stringify(b)}`);
+}
+
+async function generate(argv: string[]): Promise<void> {
+  const a = parseArgs(argv, { values: ['length', 'temp', 'top-k', 'top-p', 'repeat', 'repeat-window', 'seed', 'backend', 'weights'], booleans: [] });
+  if (a.positionals.length > 1) throw new UsageError('generate takes at most one PROMPT (quote it)');
+  const L = SAMPLING_LIMITS;
+  const req = {
+    length: numberFlag(a, 'length', 400, 1, MAX_LENGTH, true),
+    temperature: numberFlag(a, 'temp', DEFAULT_SAMPLING.temperature, ...L.temperature),
+    topK: numberFlag(a, 'top-k', DEFAULT_SAMPLING.topK, ...L.topK, true),
+    topP: numberFlag(a, 'top-p', DEFAULT_SAMPLING.topP, ...L.topP),
+    repeatPenalty: numberFlag(a, 'repeat', DEFAULT_SAMPLING.repeatPenalty, ...L.repeatPenalty),
+    repeatWindow: numberFlag(a, 'repeat-window', DEFAULT_SAMPLING.repeatWindow, ...L.repeatWindow, true),
+    seed: numberFlag(a, 'seed', DEFAULT_SAMPLING.seed, ...L.seed, true),
+  };
+  const backend = backendFlag(a);
+  const session = await openSession(await loadWeights(stringFlag(a, 'weights')), backend);
+  const prompt = a.positionals[0] ?? '';
+  const out = new Utf8Stream();
+  process.stdout.write(prompt);
+  const chunk = new Uint8Array(64);
+  let n = 0;
+  for (const ev of session.generate(encodeUtf8(prompt), req)) {
+    chunk[n++] = ev.byte;
+    if (n === chunk.length) {
+      process.stdout.write(out.push(chunk));
+      n = 0;
+    }
+  }
+  process.stdout.write(out.push(chunk.subarray(0, n)) + out.end() + '\n');
+}
+
+async function score(argv: string[]): Promise<void> {
+  const a = parseArgs(argv, { values: ['weights', 'backend'], booleans: ['json'] });
+  if (a.positionals.length !== 1) throw new UsageError('score takes one FILE');
+  const path = a.positionals[0];
+  const text = await readInput(path, 'text file');
+  if (text.length === 0) throw new UsageError(`${path} is empty: nothing to score`);
+  const weightsPath = stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS;
+  const file = await loadWeights(weightsPath);
+  const session = await openSession(file, backendFlag(a));
+  const t0 = performance.now();
+  const nats = session.score(text);
+  const seconds = (performance.now() - t0) / 1000;
+  const chars = countChars(text);
+  const result = { file: path, weights: weightsPath, bytes: text.length, chars, nats, nats_per_char: nats / chars, bits_per_byte: nats / Math.LN2 / text.length, seconds, backend: session.backend };
+  if (a.flags.has('json')) console.log(JSON.stringify(result));
+  else {
+    console.log(`${path}: ${text.length} bytes, ${chars} chars, ${seconds.toFixed(1)} s on ${session.backend}`);
+    console.log(`bits/byte: ${result.bits_per_byte.toFixed(4)}`);
+    console.log(`nats/char: ${result.nats_per_char.toFixed(4)}`);
+  }
+}
+
+async function inspect(argv: string[]): Promise<void> {
+  const a = parseArgs(argv, { values: [], booleans: ['json'] });
+  if (a.positionals.length !== 1) throw new UsageError('inspect takes one FILE');
+  const f = await readSoma(await readInput(a.positionals[0], 'weights'));
+  if (a.flags.has('json')) {
+    console.log(JSON.stringify({ version: f.version, fileBytes: f.fileBytes, sha256: f.sha256, params: paramCount(f.config), config: f.config, provenance: f.provenance }));
+    return;
+  }
+  const c = f.config;
+  const p = f.provenance;
+  console.log(`soma.bin v${f.version}, ${f.fileBytes} bytes, sha256 ${f.sha256}`);
+  console.log(`params: ${paramCount(c)} (${((paramCount(c) * 4) / 1e6).toFixed(2)} MB fp32), ${flopsPerByte(c)} FLOPs/byte`);
+  console.log(`config: embed ${c.embed}, router LSTM ${c.routerHidden}, ${c.experts} experts × (2-layer LSTM ${c.expertHidden} + GELU MLP ${c.mlpHidden}), bos ${c.bos}`);
+  console.log(`trained: ${p.trained ? 'yes' : 'no'} — ${p.method}`);
+  console.log(`steps: ${p.steps}, tokens: ${p.tokens}, corpus: ${p.corpus ?? 'none'}`);
+  const val = p.valNatsPerChar ? Object.entries(p.valNatsPerChar).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ') : 'none';
+  console.log(`validation nats/char: ${val}`);
+  if (p.notes) console.log(`notes: ${p.notes}`);
+}
+
+async function init(argv: string[]): Promise<void> {
+  const a = parseArgs(argv, { values: ['out', 'seed'], booleans: [] });
+  if (a.positionals.length) throw new UsageError('init takes no positional arguments');
+  const seed = numberFlag(a, 'seed', 1, 0, 0xffffffff, true);
+  const out = stringFlag(a, 'out') ?? DEFAULT_WEIGHTS;
+  const bytes = await writeSoma(DEFAULT_CONFIG, initWeights(DEFAULT_CONFIG, seed), {
+    trained: false,
+    method: 'untrained: seeded random initialisation',
+    steps: 0,
+    tokens: 0,
+    corpus: null,
+    valNatsPerChar: null,
+    seed,
+    notes: 'Placeholder weights until an SPSA-trained model ships. Output is noise.',
+  });
+  await writeFile(out, bytes);
+  console.log(`wrote ${out}: ${bytes.length} bytes, ${paramCount(DEFAULT_CONFIG)} params, seed ${seed}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'generate': await generate(rest); break;
+      case 'score': await score(rest); break;
+      case 'inspect': await inspect(rest); break;
+      case 'init': await init(rest); break;
+      case 'bench': await (await import('./bench')).bench(rest); break;
+      case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return cmd === undefined ? 2 : 0;
+      default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SomaFormatError || e instanceof RangeError) {
+      process.stderr.write(`soma: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

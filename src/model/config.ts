@@ -1,0 +1,107 @@
+// The model's configuration, its tensor list, and the counts derived from it.
+// Every size in SOMA comes from here, and every config comes from a soma.bin header.
+
+export interface SomaConfig {
+  vocab: number; // V: byte symbols, always 256
+  embed: number; // E: byte embedding width, shared by router and experts
+  routerHidden: number; // R: router LSTM width
+  experts: number; // K: number of experts
+  expertHidden: number; // H: width of both LSTM layers of every expert
+  mlpHidden: number; // M: hidden width of each expert's GELU decoder
+  bos: number; // the byte fed to a fresh state before an empty prompt
+}
+
+export const DEFAULT_CONFIG: SomaConfig = {
+  vocab: 256,
+  embed: 32,
+  routerHidden: 64,
+  experts: 16,
+  expertHidden: 32,
+  mlpHidden: 64,
+  bos: 10,
+};
+
+/** Upper bounds a header may ask for; they keep a hostile file from making us allocate without bound. */
+export const CONFIG_LIMITS = {
+  embed: 1024,
+  routerHidden: 1024,
+  experts: 64,
+  expertHidden: 1024,
+  mlpHidden: 4096,
+  params: 64 * 1024 * 1024, // 256 MB of fp32
+} as const;
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+/** The tensors of a model, in the order they sit in the flat weight array. */
+export function tensorSpecs(c: SomaConfig): TensorSpec[] {
+  const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
+  return [
+    { name: 'embed', shape: [V, E] },
+    { name: 'router.w', shape: [4 * R, E + R] }, // acts on [x; h]
+    { name: 'router.b', shape: [4 * R] },
+    { name: 'router.head.w', shape: [K, R] },
+    { name: 'router.head.b', shape: [K] },
+    { name: 'experts.l1.w', shape: [K, 4 * H, E + H] }, // acts on [x; h1]
+    { name: 'experts.l1.b', shape: [K, 4 * H] },
+    { name: 'experts.ln1.g', shape: [K, H] },
+    { name: 'experts.ln1.b', shape: [K, H] },
+    { name: 'experts.l2.w', shape: [K, 4 * H, 2 * H] }, // acts on [ln1(h1); h2]
+    { name: 'experts.l2.b', shape: [K, 4 * H] },
+    { name: 'experts.ln2.g', shape: [K, H] },
+    { name: 'experts.ln2.b', shape: [K, H] },
+    { name: 'experts.mlp.w1', shape: [K, M, H] },
+    { name: 'experts.mlp.b1', shape: [K, M] },
+    { name: 'experts.mlp.w2', shape: [K, V, M] },
+    { name: 'experts.mlp.b2', shape: [K, V] },
+  ];
+}
+
+export const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export function paramCount(c: SomaConfig): number {
+  return tensorSpecs(c).reduce((n, t) => n + numel(t.shape), 0);
+}
+
+/**
+ * Multiply-adds per byte, split by part. Every expert's LSTM steps on every byte;
+ * only the winner's decoder runs. Nonlinearities and norms are counted apart.
+ */
+export function macsPerByte(c: SomaConfig) {
+  const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
+  const router = 4 * R * (E + R) + K * R;
+  const experts = K * (4 * H * (E + H) + 4 * H * 2 * H);
+  const decoder = M * H + V * M;
+  return { router, experts, decoder, total: router + experts + decoder };
+}
+
+/** FLOPs per byte: 2 per multiply-add, plus one per gate, cell, norm and GELU element (a lower bound for those). */
+export function flopsPerByte(c: SomaConfig): number {
+  const { routerHidden: R, experts: K, expertHidden: H, mlpHidden: M, vocab: V } = c;
+  const elementwise = 8 * R + K * 2 * (8 * H + 6 * H) + 6 * H + 8 * M + V;
+  return 2 * macsPerByte(c).total + elementwise;
+}
+
+/** Checks a config read from an untrusted header. Returns an error message or null. */
+export function configError(c: unknown): string | null {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return 'config is not an object';
+  const o = c as Record<string, unknown>;
+  const intIn = (k: string, lo: number, hi: number) => {
+    const v = o[k];
+    return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? null : `config.${k} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`;
+  };
+  const err =
+    (o.vocab === 256 ? null : `config.vocab must be 256, got ${JSON.stringify(o.vocab)}`) ??
+    intIn('embed', 1, CONFIG_LIMITS.embed) ??
+    intIn('routerHidden', 1, CONFIG_LIMITS.routerHidden) ??
+    intIn('experts', 1, CONFIG_LIMITS.experts) ??
+    intIn('expertHidden', 1, CONFIG_LIMITS.expertHidden) ??
+    intIn('mlpHidden', 1, CONFIG_LIMITS.mlpHidden) ??
+    intIn('bos', 0, 255);
+  if (err) return err;
+  if (paramCount(c as SomaConfig) > CONFIG_LIMITS.params) return `config asks for ${paramCount(c as SomaConfig)} parameters, over the limit of ${CONFIG_LIMITS.params}`;
+  return null;
+}

@@ -1,0 +1,198 @@
+// THE MODEL. One byte step of SOMA, for a batch of B independent byte streams.
+//
+//   x      = embed[byte]                                   the byte, embedded          [E]
+//   router = LSTM(x, hr)          scores = Wh·hr + bh      who should speak next        [K]
+//   winner = argmax(scores)                                (the first of equal maxima)
+//   for every expert e (all of them, every byte, so any expert can win at any time):
+//     h1_e = LSTM1_e(x, h1_e)     y1_e = LN1_e(h1_e)
+//     h2_e = LSTM2_e(y1_e, h2_e)
+//   only the winner is decoded:
+//     y2 = LN2_w(h2_w)   m = GELU(W1_w·y2 + b1_w)   logits = W2_w·m + b2_w                  [V]
+//
+// Matrix products go through Kernels (JS or WASM SIMD, same summation order); gates, layer norms
+// and GELU are here, in TypeScript, shared by every engine. No DOM, no I/O.
+import type { SomaConfig } from './config';
+import type { Kernels } from './kernels';
+import type { WeightOffsets } from './weights';
+
+export interface Model {
+  config: SomaConfig;
+  kernels: Kernels;
+  w: WeightOffsets; // where each tensor sits in kernels.heap
+}
+
+/** Where the state and scratch buffers of B streams sit in the heap (offsets in floats). */
+export interface StateLayout {
+  batch: number; // B
+  ur: number; // [B, E+R]   router input [x; hr]; hr lives here between steps
+  cr: number; // [B, R]     router cell
+  gr: number; // [B, 4R]    router gates (i, f, g, o)
+  scores: number; // [B, K]  router scores
+  u1: number; // [K, B, E+H] layer-1 input [x; h1]; h1 lives here between steps
+  c1: number; // [K, B, H]   layer-1 cells
+  g1: number; // [K, B, 4H]  layer-1 gates
+  u2: number; // [K, B, 2H]  layer-2 input [ln1(h1); h2]; h2 lives here between steps
+  c2: number; // [K, B, H]   layer-2 cells
+  g2: number; // [K, B, 4H]  layer-2 gates
+  y2: number; // [B, H]      ln2(h2) of each stream's winner
+  hid: number; // [B, M]     GELU layer of each stream's winner
+  logits: number; // [B, V]  next-byte logits of each stream
+  size: number; // floats from the first buffer to the end of the last
+}
+
+export function stateLayout(c: SomaConfig, batch: number, base: number): StateLayout {
+  const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
+  const B = batch;
+  let at = base;
+  const take = (n: number) => {
+    const o = at;
+    at += Math.ceil(n / 4) * 4; // keep every buffer 16-byte aligned
+    return o;
+  };
+  const s = {
+    batch: B,
+    ur: take(B * (E + R)),
+    cr: take(B * R),
+    gr: take(B * 4 * R),
+    scores: take(B * K),
+    u1: take(K * B * (E + H)),
+    c1: take(K * B * H),
+    g1: take(K * B * 4 * H),
+    u2: take(K * B * 2 * H),
+    c2: take(K * B * H),
+    g2: take(K * B * 4 * H),
+    y2: take(B * H),
+    hid: take(B * M),
+    logits: take(B * V),
+    size: 0,
+  };
+  s.size = at - base;
+  return s;
+}
+
+/** Floats of recurrent state per stream: what a stream carries from one byte to the next. */
+export function recurrentFloats(c: SomaConfig): number {
+  return 2 * c.routerHidden + 4 * c.experts * c.expertHidden;
+}
+
+/** A fresh start: every hidden state and cell at zero. */
+export function resetState(heap: Float32Array, s: StateLayout): void {
+  heap.fill(0, s.ur, s.ur + s.size);
+}
+
+/**
+ * The model's tanh: a rational minimax fit (the one Eigen uses for fp32), within 3e-7 of the true
+ * tanh everywhere. It is the definition every engine, the trainer and the C benchmark share;
+ * the JIT inlines it, where Math.tanh is a library call several times slower.
+ */
+export function tanh(x: number): number {
+  const clamp = 7.90531110763549805; // past this, fp32 tanh is ±1 to within 3e-7
+  x = x < -clamp ? -clamp : x > clamp ? clamp : x;
+  const x2 = x * x;
+  let p = x2 * -2.76076847742355e-16 + 2.00018790482477e-13;
+  p = x2 * p - 8.60467152213735e-11;
+  p = x2 * p + 5.12229709037114e-8;
+  p = x2 * p + 1.48572235717979e-5;
+  p = x2 * p + 6.37261928875436e-4;
+  p = x2 * p + 4.89352455891786e-3;
+  let q = x2 * 1.19825839466702e-6 + 1.18534705686654e-4;
+  q = x2 * q + 2.268434632439e-3;
+  q = x2 * q + 4.89352518554385e-3;
+  return (x * p) / q;
+}
+
+/** σ(x) = (1 + tanh(x/2)) / 2, exactly, so it shares tanh's accuracy and speed. */
+export const sigmoid = (x: number): number => 0.5 + 0.5 * tanh(0.5 * x);
+
+/** LSTM cell for n units: gates g = [i; f; g; o] at `g`, cell at `c` (updated), new h written at `h`. */
+function lstmCell(a: Float32Array, g: number, c: number, h: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const ig = sigmoid(a[g + i]);
+    const fg = sigmoid(a[g + n + i]);
+    const gg = tanh(a[g + 2 * n + i]);
+    const og = sigmoid(a[g + 3 * n + i]);
+    a[c + i] = fg * a[c + i] + ig * gg;
+    a[h + i] = og * tanh(a[c + i]);
+  }
+}
+
+const LN_EPS = 1e-5;
+
+/** out = gain ⊙ (x − mean) / sqrt(var + eps) + bias, over n elements. */
+function layerNorm(a: Float32Array, x: number, out: number, gain: number, bias: number, n: number): void {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += a[x + i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (a[x + i] - mean) ** 2;
+  const inv = 1 / Math.sqrt(v / n + LN_EPS);
+  for (let i = 0; i < n; i++) a[out + i] = (a[x + i] - mean) * inv * a[gain + i] + a[bias + i];
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+/** GELU, tanh form, in place over n elements. */
+function gelu(a: Float32Array, x: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = a[x + i];
+    a[x + i] = 0.5 * v * (1 + tanh(GELU_C * (v + 0.044715 * v * v * v)));
+  }
+}
+
+/**
+ * Advances B streams by one byte each: bytes[j] is stream j's byte. Writes each stream's winning
+ * expert to winners[j] and its next-byte logits to heap[s.logits + j*V ..].
+ */
+export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners: Int32Array): void {
+  const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = m.config;
+  const { kernels: k, w } = m;
+  const a = k.heap;
+  const B = s.batch;
+
+  // x = embed[byte], copied into the router input and every expert's layer-1 input.
+  for (let j = 0; j < B; j++) {
+    const x = w.embed + bytes[j] * E;
+    a.copyWithin(s.ur + j * (E + R), x, x + E);
+    for (let e = 0; e < K; e++) a.copyWithin(s.u1 + (e * B + j) * (E + H), x, x + E);
+  }
+
+  // Router: gates = W·[x; hr] + b, then the cell; scores = Wh·hr + bh; winner = argmax.
+  k.matmul(s.gr, w.routerW, w.routerB, s.ur, 4 * R, E + R, B);
+  for (let j = 0; j < B; j++) {
+    const hr = s.ur + j * (E + R) + E;
+    lstmCell(a, s.gr + j * 4 * R, s.cr + j * R, hr, R);
+    k.matvec(s.scores + j * K, w.headW, w.headB, hr, K, R);
+    let best = 0;
+    for (let e = 1; e < K; e++) if (a[s.scores + j * K + e] > a[s.scores + j * K + best]) best = e;
+    winners[j] = best;
+  }
+
+  // Every expert, layer 1: gates = W1·[x; h1] + b1; y1 = LN1(h1) goes to the front of layer 2's input.
+  for (let e = 0; e < K; e++) {
+    k.matmul(s.g1 + e * B * 4 * H, w.l1W + e * 4 * H * (E + H), w.l1B + e * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, B);
+    for (let j = 0; j < B; j++) {
+      const row = e * B + j;
+      const h1 = s.u1 + row * (E + H) + E;
+      lstmCell(a, s.g1 + row * 4 * H, s.c1 + row * H, h1, H);
+      layerNorm(a, h1, s.u2 + row * 2 * H, w.ln1G + e * H, w.ln1B + e * H, H);
+    }
+  }
+
+  // Every expert, layer 2: gates = W2·[y1; h2] + b2.
+  for (let e = 0; e < K; e++) {
+    k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * 2 * H, w.l2B + e * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, B);
+    for (let j = 0; j < B; j++) {
+      const row = e * B + j;
+      lstmCell(a, s.g2 + row * 4 * H, s.c2 + row * H, s.u2 + row * 2 * H + H, H);
+    }
+  }
+
+  // The winner alone decodes: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+  for (let j = 0; j < B; j++) {
+    const e = winners[j];
+    const h2 = s.u2 + (e * B + j) * 2 * H + H;
+    layerNorm(a, h2, s.y2 + j * H, w.ln2G + e * H, w.ln2B + e * H, H);
+    k.matvec(s.hid + j * M, w.mlpW1 + e * M * H, w.mlpB1 + e * M, s.y2 + j * H, M, H);
+    gelu(a, s.hid + j * M, M);
+    k.matvec(s.logits + j * V, w.mlpW2 + e * V * M, w.mlpB2 + e * V, s.hid + j * M, V, M);
+  }
+}
