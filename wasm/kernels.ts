@@ -30,35 +30,43 @@ export function heapBase(): usize {
   return finish(a0, a1, tail);
 }
 
-/** y[r] = W[r,:]·x + b[r].  W: [rows, cols] row-major.  Two rows at a time share each load of x. */
+/** y[r] = W[r,:]·x + b[r].  W: [rows, cols] row-major.  Four rows at a time share each load of x. */
 export function matvec(y: usize, w: usize, b: usize, x: usize, rows: i32, cols: i32): void {
   const n8 = cols & ~7;
   const stride = (<usize>cols) << 2;
   let r = 0;
-  for (; r + 1 < rows; r += 2) {
-    const w0 = w + (<usize>r) * stride;
-    const w1 = w0 + stride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  for (; r + 3 < rows; r += 4) {
+    const w0 = w + (<usize>r) * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
     for (let i = 0; i < n8; i += 8) {
       const o = (<usize>i) << 2;
       const x0 = v128.load(x + o), x1 = v128.load(x + o, 16);
       a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), x0));
       a1 = f32x4.add(a1, f32x4.mul(v128.load(w0 + o, 16), x1));
-      c0 = f32x4.add(c0, f32x4.mul(v128.load(w1 + o), x0));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load(w1 + o, 16), x1));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(w1 + o), x0));
+      b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), x1));
+      c0 = f32x4.add(c0, f32x4.mul(v128.load(w2 + o), x0));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load(w2 + o, 16), x1));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(w3 + o), x0));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(w3 + o, 16), x1));
     }
-    let t0: f32 = 0, t1: f32 = 0;
+    let ta: f32 = 0, tb: f32 = 0, tc: f32 = 0, td: f32 = 0;
     for (let i = n8; i < cols; i++) {
       const o = (<usize>i) << 2;
       const xi = load<f32>(x + o);
-      t0 += load<f32>(w0 + o) * xi;
-      t1 += load<f32>(w1 + o) * xi;
+      ta += load<f32>(w0 + o) * xi;
+      tb += load<f32>(w1 + o) * xi;
+      tc += load<f32>(w2 + o) * xi;
+      td += load<f32>(w3 + o) * xi;
     }
     const yo = y + ((<usize>r) << 2), bo = b + ((<usize>r) << 2);
-    store<f32>(yo, finish(a0, a1, t0) + load<f32>(bo));
-    store<f32>(yo, finish(c0, c1, t1) + load<f32>(bo, 4), 4);
+    store<f32>(yo, finish(a0, a1, ta) + load<f32>(bo));
+    store<f32>(yo, finish(b0, b1, tb) + load<f32>(bo, 4), 4);
+    store<f32>(yo, finish(c0, c1, tc) + load<f32>(bo, 8), 8);
+    store<f32>(yo, finish(d0, d1, td) + load<f32>(bo, 12), 12);
   }
-  if (r < rows) store<f32>(y + ((<usize>r) << 2), dotRow(w + (<usize>r) * stride, x, cols) + load<f32>(b + ((<usize>r) << 2)));
+  for (; r < rows; r++) store<f32>(y + ((<usize>r) << 2), dotRow(w + (<usize>r) * stride, x, cols) + load<f32>(b + ((<usize>r) << 2)));
 }
 
 /**

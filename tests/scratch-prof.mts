@@ -1,0 +1,17 @@
+import { readSoma } from '../src/model/format';
+import { readFileSync } from 'node:fs';
+import { openSession } from '../src/cli/node-engine';
+const f = await readSoma(readFileSync('public/soma.bin'));
+const s = await openSession(f, 'wasm-simd');
+const k = (s as any).model.kernels;
+const N = 20000;
+for (let i = 0; i < 2000; i++) s.feedByte(i & 127);
+let t0 = performance.now();
+for (let i = 0; i < N; i++) s.feedByte(i & 127);
+console.log('full step', ((performance.now() - t0) / N * 1000).toFixed(1), 'us');
+const mv = k.matvec, mm = k.matmul;
+k.matvec = () => {}; k.matmul = () => {};
+for (let i = 0; i < 2000; i++) s.feedByte(i & 127);
+t0 = performance.now();
+for (let i = 0; i < N; i++) s.feedByte(i & 127);
+console.log('TS only', ((performance.now() - t0) / N * 1000).toFixed(1), 'us');
