@@ -42,7 +42,7 @@ export function numberFlag(a: ParsedArgs, name: string, fallback: number, lo: nu
   const raw = a.flags.get(name);
   if (raw === undefined) return fallback;
   const v = raw === true ? NaN : Number(raw);
-  if (raw === '' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v)))
+  if (raw === true || raw.trim() === '' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v)))
     throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(raw)}`);
   return v;
 }

@@ -18,6 +18,7 @@ const USAGE = `usage: soma <command> [options]
   inspect FILE                                               a soma.bin header summary
   init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
   bench [--json] [--bytes N]                                 engine speed: Node, Chromium, native C
+  train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (see src/cli/train.ts)
 `;
 
 function backendFlag(a: ParsedArgs): Backend {
@@ -127,7 +128,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect': await inspect(rest); break;
       case 'init': await init(rest); break;
       case 'bench': await (await import('./bench')).bench(rest); break;
-      case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return cmd === undefined ? 2 : 0;
+      case 'train': await (await import('./train')).train(rest); break;
+      case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
+      case undefined: process.stderr.write(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);
     }
     return 0;

@@ -4,7 +4,7 @@ import { SomaFormatError, readSoma } from '../model/format';
 import type { Backend } from '../model/kernels';
 import { hasWasmSimd } from './detect';
 import type { BackendChoice, ByteChunk, EngineStats, GenerateOptions, Request, Response } from './protocol';
-import { Session } from './session';
+import { Session, generateError } from './session';
 
 const CHUNK_MS = 16; // post a chunk at least this often: about one frame
 const CHUNK_BYTES = 256;
@@ -76,6 +76,8 @@ export class EngineHost {
   private async generate(id: number, prompt: Uint8Array, options: GenerateOptions): Promise<void> {
     const session = this.need();
     if (this.running) throw new Error('already generating: stop first');
+    const invalid = generateError(options);
+    if (invalid) throw new RangeError(invalid); // before anything changes: a refused request resets nothing
     this.running = true;
     this.stopRequested = false;
     try {

@@ -48,11 +48,13 @@ async function loaded(backend: 'auto' | 'js' | 'wasm-simd' = 'auto') {
 const chunks = (rs: Response[]) => rs.flatMap((r) => (r.type === 'chunk' ? [r.chunk] : []));
 const only = <T extends Response['type']>(rs: Response[], type: T) => rs.filter((r): r is Extract<Response, { type: T }> => r.type === type);
 
-/** Starts a long generation and resolves once its first chunk is out. */
-async function startLong(t: ReturnType<typeof host>, id: number): Promise<Promise<void>> {
-  const running = t.h.handle({ id, type: 'generate', prompt: encodeUtf8('The '), options: options({ length: 1_000_000 }) });
+const LONG = 200_000; // ten seconds of work or more: a stop that is ignored fails the test, not its timeout
+
+/** Starts a long generation without awaiting it; resolves (with its promise, boxed) once its first chunk is out. */
+async function startLong(t: ReturnType<typeof host>, id: number): Promise<{ running: Promise<void> }> {
+  const running = t.h.handle({ id, type: 'generate', prompt: encodeUtf8('The '), options: options({ length: LONG }) });
   while (chunks(t.responses).length === 0) await new Promise((r) => setTimeout(r, 1));
-  return running;
+  return { running };
 }
 
 describe('EngineHost', () => {
@@ -100,6 +102,12 @@ describe('EngineHost', () => {
     expect(t.responses).toEqual([{ id: 5, type: 'error', message: expect.stringMatching(/^topP must be/) }]);
   });
 
+  it.each([0, -3, NaN])('answers length %s with an error, not an empty done', async (length) => {
+    const t = await loaded();
+    await t.h.handle({ id: 6, type: 'generate', prompt: new Uint8Array(0), options: options({ length }) });
+    expect(t.responses).toEqual([{ id: 6, type: 'error', message: expect.stringMatching(/^length must be/) }]);
+  });
+
   it("streams chunks that sum to length, the same bytes as a Session, then one 'done'", async () => {
     const t = await loaded();
     const opts = options({ length: 600 });
@@ -124,7 +132,7 @@ describe('EngineHost', () => {
 
   it("stops a long generation on 'stop', with reason 'stopped' and fewer bytes", async () => {
     const t = await loaded();
-    const running = await startLong(t, 11);
+    const { running } = await startLong(t, 11);
     await t.h.handle({ id: 12, type: 'stop' });
     await running;
     expect(only(t.responses, 'ok').map((r) => r.id)).toEqual([12]);
@@ -134,12 +142,12 @@ describe('EngineHost', () => {
     const sent = chunks(t.responses).reduce((n, c) => n + c.bytes.length, 0);
     expect(done[0].stats.generated).toBe(sent);
     expect(sent).toBeGreaterThan(0);
-    expect(sent).toBeLessThan(1_000_000);
+    expect(sent).toBeLessThan(LONG);
   });
 
   it("refuses 'reset' during a generation, and accepts it after", async () => {
     const t = await loaded();
-    const running = await startLong(t, 21);
+    const { running } = await startLong(t, 21);
     await t.h.handle({ id: 22, type: 'reset' });
     await t.h.handle({ id: 23, type: 'stop' });
     await running;

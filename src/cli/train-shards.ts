@@ -1,0 +1,86 @@
+// The trainer's shards, in this thread or in worker threads. Only seeds, phases and scalar
+// losses (or coefficients) cross between threads; every shard keeps its own copy of θ.
+import { Worker } from 'node:worker_threads';
+import type { SomaConfig } from '../model/config';
+import { wasmKernels } from '../engine/wasm';
+import { type PassLoss, type Phase, Shard } from '../train/spsa';
+import { kernelsWasm } from './node-engine';
+
+export interface ShardSpec {
+  config: SomaConfig;
+  theta: Float32Array;
+  text: Uint8Array;
+  batch: number;
+  window: number;
+  seed: number;
+}
+
+export interface ShardSnapshot {
+  state: Float32Array;
+  positions: Float64Array;
+}
+
+/** What the training loop needs of a shard, wherever it runs. */
+export interface ShardHandle {
+  evaluate(stepSeed: number, phase: Phase, eps: number): Promise<PassLoss>;
+  apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number, routerDelta: Float64Array): Promise<void>;
+  snapshot(): Promise<ShardSnapshot & { theta: Float32Array; momentum: Float32Array }>;
+  restore(x: ShardSnapshot & { theta: Float32Array; momentum: Float32Array }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function makeShard(spec: ShardSpec): Promise<Shard> {
+  const k = await wasmKernels(await kernelsWasm(), Shard.heapFloats(spec.config, spec.batch));
+  return new Shard(spec.config, k, k.base, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
+}
+
+export function localShard(shard: Shard): ShardHandle {
+  return {
+    evaluate: async (seed, phase, eps) => shard.evaluate(seed, phase, eps),
+    apply: async (seed, phase, coef, beta, routerDelta) => {
+      shard.apply(seed, phase, coef, beta);
+      shard.nudgeRouter(routerDelta);
+    },
+    snapshot: async () => ({ ...shard.snapshot(), theta: shard.theta.slice(), momentum: shard.momentum.slice() }),
+    restore: async (x) => shard.restore(x),
+    close: async () => {},
+  };
+}
+
+type Call = { method: keyof ShardHandle; args: unknown[] };
+
+/** A shard in a worker thread (src/cli/train-worker.ts), behind the same interface. */
+export function threadShard(spec: ShardSpec): ShardHandle {
+  const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { workerData: spec, execArgv: ['--import', 'tsx'] });
+  let queue = Promise.resolve<unknown>(undefined);
+  const call = <T>(c: Call): Promise<T> => {
+    const p = queue.then(
+      () =>
+        new Promise<T>((resolve, reject) => {
+          const onMessage = (m: { ok: boolean; value?: T; error?: string }) => {
+            worker.off('error', onError);
+            if (m.ok) resolve(m.value as T);
+            else reject(new Error(m.error));
+          };
+          const onError = (e: Error) => {
+            worker.off('message', onMessage);
+            reject(e);
+          };
+          worker.once('message', onMessage);
+          worker.once('error', onError);
+          worker.postMessage(c);
+        }),
+    );
+    queue = p.catch(() => undefined);
+    return p;
+  };
+  return {
+    evaluate: (seed, phase, eps) => call({ method: 'evaluate', args: [seed, phase, eps] }),
+    apply: (seed, phase, coef, beta, routerDelta) => call({ method: 'apply', args: [seed, phase, coef, beta, routerDelta] }),
+    snapshot: () => call({ method: 'snapshot', args: [] }),
+    restore: (x) => call({ method: 'restore', args: [x] }),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}

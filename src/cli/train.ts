@@ -1,0 +1,311 @@
+// `soma train`: SPSA training from scratch, forward passes only. Config at the top; the step
+// itself is src/train/spsa.ts; the shards run here or in worker threads (--threads).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, paramCount, type SomaConfig } from '../model/config';
+import { type Provenance, readSoma, writeSoma } from '../model/format';
+import { initWeights } from '../model/init';
+import { Session } from '../engine/session';
+import { countChars } from '../model/utf8';
+import { weightLayout } from '../model/weights';
+import type { Phase } from '../train/spsa';
+import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
+import { kernelsWasm, readInput } from './node-engine';
+import { svgPlot } from './plot';
+import { type ShardHandle, localShard, makeShard, threadShard } from './train-shards';
+
+export const TRAIN_DEFAULTS = {
+  batch: 32, // byte streams per shard
+  window: 64, // bytes per stream per step
+  steps: 200_000, // the schedule's length (lr decays over it)
+  lr: 2e-3, // per-weight step size (updates are normalised)
+  eps: 1e-3, // perturbation size
+  beta: 0.9, // momentum
+  sharedEvery: 4, // every Nth step moves the embedding and router instead of the experts
+  balance: 2e-3, // router-bias nudge toward equal expert load, per step
+  warmup: 200, // steps of linear lr warm-up
+  evalSeconds: 300,
+  ckptSeconds: 120,
+  valBytes: 32_768, // bytes of each validation split scored at each evaluation
+  seed: 1,
+  threads: 1,
+};
+type TrainConfig = typeof TRAIN_DEFAULTS;
+
+const CORPUS = 'SOTU + Brown + SpamAssassin ham + WordNet 3.1 glosses (docs/corpus.md)';
+const VAL_SPLITS = ['sotu', 'brown'];
+
+const atomicWrite = (path: string, data: Uint8Array | string) => {
+  writeFileSync(`${path}.tmp`, data);
+  renameSync(`${path}.tmp`, path);
+};
+
+/** Output biases start at the log frequency of each byte in the training text (a data-derived init). */
+function unigramBias(text: Uint8Array): Float64Array {
+  const counts = new Float64Array(256).fill(1);
+  for (let i = 0; i < text.length; i++) counts[text[i]]++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => Math.log(c / total));
+}
+
+function lrAt(cfg: TrainConfig, step: number): number {
+  if (step < cfg.warmup) return (cfg.lr * (step + 1)) / cfg.warmup;
+  const t = Math.min(1, (step - cfg.warmup) / Math.max(1, cfg.steps - cfg.warmup));
+  return cfg.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * t))); // cosine from lr to lr/10
+}
+
+interface RunState {
+  step: number;
+  tokens: number;
+  wallSeconds: number;
+  v: number[]; // running mean of ĝ² per estimate slot (K experts, then shared)
+  n: number[]; // observations per slot, for bias correction
+  cfg: TrainConfig;
+  best: number;
+  history: { step: number; tokens: number; val: Record<string, number> }[];
+}
+
+/** state.bin: 'SOMT', JSON header, then θ, momentum, and every shard's streams; written atomically. */
+function saveState(path: string, run: RunState, theta: Float32Array, momentum: Float32Array, shards: { state: Float32Array; positions: Float64Array }[]) {
+  const header = new TextEncoder().encode(JSON.stringify({ ...run, shards: shards.map((s) => ({ state: s.state.length, positions: s.positions.length })) }));
+  const pad = (n: number) => Math.ceil(n / 8) * 8;
+  let size = pad(12 + header.length) + theta.byteLength + momentum.byteLength;
+  for (const s of shards) size = pad(size + s.state.byteLength) + s.positions.byteLength;
+  const out = new Uint8Array(size);
+  out.set([83, 79, 77, 84]);
+  new DataView(out.buffer).setUint32(4, 1, true);
+  new DataView(out.buffer).setUint32(8, header.length, true);
+  out.set(header, 12);
+  let at = pad(12 + header.length);
+  const put = (a: Float32Array | Float64Array) => {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += a.byteLength;
+  };
+  put(theta);
+  put(momentum);
+  for (const s of shards) {
+    put(s.state);
+    at = pad(at);
+    put(s.positions);
+  }
+  atomicWrite(path, out);
+}
+
+function loadState(path: string, floats: number) {
+  const b = readFileSync(path);
+  const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'SOMT') throw new UsageError(`${path} is not a trainer state file`);
+  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const run = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as RunState & { shards: { state: number; positions: number }[] };
+  const pad = (n: number) => Math.ceil(n / 8) * 8;
+  let at = pad(12 + len);
+  const take32 = (n: number) => {
+    const a = new Float32Array(bytes.slice(at, at + n * 4).buffer);
+    at += n * 4;
+    return a;
+  };
+  const take64 = (n: number) => {
+    const a = new Float64Array(bytes.slice(at, at + n * 8).buffer);
+    at += n * 8;
+    return a;
+  };
+  const theta = take32(floats);
+  const momentum = take32(floats);
+  const shards = run.shards.map((s) => {
+    const state = take32(s.state);
+    at = pad(at);
+    return { state, positions: take64(s.positions) };
+  });
+  return { run, theta, momentum, shards };
+}
+
+function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig): Provenance {
+  return {
+    trained: true,
+    method:
+      'SPSA, forward passes only: antithetic ±1 perturbations regenerated from seeds; per-expert credit on expert steps ' +
+      `(router held still), embedding+router steps every ${cfg.sharedEvery}th step; normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
+      'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
+    steps: run.step,
+    tokens: run.tokens,
+    corpus: CORPUS,
+    valNatsPerChar: val,
+    seed: cfg.seed,
+    notes: `valNatsPerChar: the first ${cfg.valBytes} bytes of each held-out split. lr ${cfg.lr}, eps ${cfg.eps}, batch ${cfg.batch}x${cfg.window} per shard, ${cfg.threads} shard(s).`,
+    created: new Date().toISOString().slice(0, 10),
+  };
+}
+
+function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
+  const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes'], booleans: ['resume', 'quiet'] });
+  if (a.positionals.length) throw new UsageError('train takes no positional arguments');
+  const cfg = { ...TRAIN_DEFAULTS };
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  for (const k of keys) cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
+  return { a, cfg };
+}
+
+export async function train(argv: string[]): Promise<void> {
+  let { a, cfg } = parseTrainArgs(argv);
+  const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
+  const outDir = stringFlag(a, 'out') ?? 'runs/main';
+  const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity);
+  const quiet = a.flags.has('quiet');
+  if (!existsSync(join(dataDir, 'train.txt'))) throw new UsageError(`no ${join(dataDir, 'train.txt')}: run \`npm run corpus\` first`);
+  const text = await readInput(join(dataDir, 'train.txt'), 'training text');
+  const vals = Object.fromEntries(
+    await Promise.all(VAL_SPLITS.map(async (n) => {
+      const v = await readInput(join(dataDir, `val-${n}.txt`), 'validation text');
+      return [n, v.subarray(0, cfg.valBytes)] as const;
+    })),
+  );
+  mkdirSync(outDir, { recursive: true });
+  const statePath = join(outDir, 'state.bin');
+  const config: SomaConfig = DEFAULT_CONFIG;
+  const floats = weightLayout(config).total;
+
+  let run: RunState;
+  let theta: Float32Array;
+  let restored: ReturnType<typeof loadState> | null = null;
+  if (a.flags.has('resume')) {
+    if (!existsSync(statePath)) throw new UsageError(`--resume: no ${statePath}`);
+    restored = loadState(statePath, floats);
+    run = restored.run;
+    cfg = run.cfg; // a resumed run keeps its own settings
+    theta = restored.theta;
+  } else {
+    theta = initWeights(config, cfg.seed);
+    const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
+    const bias = unigramBias(text);
+    for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
+    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(config.experts + 1).fill(0), n: new Array(config.experts + 1).fill(0), cfg, best: Infinity, history: [] };
+    writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
+  }
+
+  // Shards: streams split evenly; each has its own seed for where its streams start.
+  const shards: ShardHandle[] = [];
+  for (let i = 0; i < cfg.threads; i++) {
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i };
+    shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
+  }
+  if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));
+
+  const K = config.experts;
+  const mod = await kernelsWasm();
+  const validate = async (w: Float32Array) => {
+    const file = await readSoma(await writeSoma(config, w, provenance(run, null, cfg)));
+    const session = await Session.create(file, 'wasm-simd', mod);
+    const out: Record<string, number> = {};
+    for (const [name, bytes] of Object.entries(vals)) {
+      session.reset();
+      out[name] = session.score(bytes) / countChars(bytes);
+    }
+    return out;
+  };
+  const checkpoint = async (val: Record<string, number> | null) => {
+    const snap = await Promise.all(shards.map((s) => s.snapshot()));
+    const w = snap[0].theta;
+    atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, provenance(run, val, cfg)));
+    saveState(statePath, run, w, snap[0].momentum, snap);
+    return w;
+  };
+
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  process.once('SIGTERM', () => (stop = true));
+  const t0 = performance.now();
+  const wall0 = run.wallSeconds;
+  const wall = () => wall0 + (performance.now() - t0) / 1000;
+  let lastEval = wall(), lastCkpt = wall(), lastBar = 0;
+  let trainLoss = NaN, maxLoad = 0;
+  const stepsAtStart = run.step;
+
+  const evaluateAndLog = async () => {
+    const w = await checkpoint(null);
+    const val = await validate(w);
+    run.history.push({ step: run.step, tokens: run.tokens, val });
+    const mean = VAL_SPLITS.reduce((s, k) => s + val[k], 0) / VAL_SPLITS.length;
+    appendFileSync(join(outDir, 'log.csv'), `${run.step},${run.tokens},${wall().toFixed(1)},${trainLoss.toFixed(4)},${lrAt(cfg, run.step).toExponential(3)},${VAL_SPLITS.map((k) => val[k].toFixed(4)).join(',')},${maxLoad.toFixed(3)}\n`);
+    const prov = provenance(run, val, cfg);
+    atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, prov));
+    if (mean < run.best) {
+      run.best = mean;
+      atomicWrite(join(outDir, 'best.bin'), await writeSoma(config, w, prov));
+    }
+    const series = VAL_SPLITS.map((k) => ({ name: k, points: run.history.map((h) => [h.tokens, h.val[k]] as [number, number]) }));
+    atomicWrite(join(outDir, 'curve.svg'), svgPlot(series, 'SOMA: validation nats/char (SPSA, forward passes only)', 'training bytes', 'nats/char'));
+    if (!quiet) process.stderr.write(`\nstep ${run.step}: val ${VAL_SPLITS.map((k) => `${k} ${val[k].toFixed(4)}`).join(', ')}\n`);
+  };
+
+  if (run.step === 0) await evaluateAndLog();
+  while (run.step < cfg.steps && !stop && wall() - wall0 < minutes * 60) {
+    const step = run.step;
+    const phase: Phase = step % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
+    const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
+    const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
+    const plus = new Float64Array(K), minus = new Float64Array(K), count = new Float64Array(K);
+    let bytes = 0;
+    for (const r of results) {
+      for (let e = 0; e < K; e++) {
+        plus[e] += r.plus[e];
+        minus[e] += r.minus[e];
+        count[e] += r.count[e];
+      }
+      bytes += r.bytes;
+    }
+    // Normalised estimates: ĝ / sqrt(running mean of ĝ²), per slot (each expert, and shared).
+    const lr = lrAt(cfg, step) * (1 - cfg.beta);
+    const norm = (slot: number, g: number) => {
+      run.v[slot] = 0.99 * run.v[slot] + 0.01 * g * g;
+      run.n[slot]++;
+      const vHat = run.v[slot] / (1 - 0.99 ** run.n[slot]);
+      return vHat > 0 ? g / Math.sqrt(vHat) : 0;
+    };
+    let coef: Float64Array;
+    if (phase === 'experts') {
+      coef = new Float64Array(K);
+      for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));
+    } else {
+      const dl = plus.reduce((s, x) => s + x, 0) - minus.reduce((s, x) => s + x, 0);
+      coef = Float64Array.of(lr * norm(K, dl / (2 * cfg.eps * bytes)));
+    }
+    // Balancing: raise the score bias of under-loaded experts, lower the over-loaded.
+    const routerDelta = new Float64Array(K);
+    maxLoad = 0;
+    for (let e = 0; e < K; e++) {
+      const load = count[e] / bytes;
+      maxLoad = Math.max(maxLoad, load);
+      routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
+    }
+    await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
+    const l = (plus.reduce((s, x) => s + x, 0) + minus.reduce((s, x) => s + x, 0)) / (2 * bytes);
+    trainLoss = Number.isNaN(trainLoss) ? l : 0.98 * trainLoss + 0.02 * l;
+    run.step++;
+    run.tokens += bytes;
+    run.wallSeconds = wall();
+
+    const now = wall();
+    if (!quiet && now - lastBar >= 1) {
+      lastBar = now;
+      const rate = (run.step - stepsAtStart) / (now - wall0);
+      const left = Math.min((cfg.steps - run.step) / rate, minutes * 60 - (now - wall0));
+      const frac = run.step / cfg.steps;
+      const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
+      const eta = `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`;
+      process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${((rate * bytes) / 1000).toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
+    }
+    if (now - lastEval >= cfg.evalSeconds) {
+      lastEval = now;
+      lastCkpt = now;
+      await evaluateAndLog();
+    } else if (now - lastCkpt >= cfg.ckptSeconds) {
+      lastCkpt = now;
+      await checkpoint(run.history.at(-1)?.val ?? null);
+    }
+  }
+  await evaluateAndLog();
+  await Promise.all(shards.map((s) => s.close()));
+  if (!quiet) process.stderr.write(`\nstopped at step ${run.step}; ${paramCount(config)} params; checkpoint in ${outDir}\n`);
+}

@@ -1,0 +1,100 @@
+// The real `soma` command, spawned as a user would run it: reproducible output, the score and
+// inspect reports, and one clean line on stderr with exit code 2 for every mistake.
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURE = 'tests/fixtures/sotu-excerpt.txt';
+
+function soma(...args: string[]): SpawnSyncReturns<Buffer> {
+  return spawnSync(process.execPath, ['src/cli/soma.mjs', ...args], { cwd: ROOT, timeout: 30_000 });
+}
+
+let tmp: string;
+const garbage = () => join(tmp, 'garbage.bin');
+const truncated = () => join(tmp, 'truncated.bin');
+const empty = () => join(tmp, 'empty.txt');
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'soma-cli-test-'));
+  writeFileSync(garbage(), Buffer.from('this is not a model\n'.repeat(20)));
+  const real = readFileSync(join(ROOT, 'public/soma.bin'));
+  writeFileSync(truncated(), real.subarray(0, real.length - 1000));
+  writeFileSync(empty(), '');
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('soma generate', () => {
+  it('prints the same output for the same seed, on both backends, starting with the prompt', () => {
+    const args = ['generate', 'The ', '--length', '50', '--seed', '3', '--temp', '0.8'];
+    const runs = [soma(...args), soma(...args), soma(...args, '--backend', 'js')];
+    for (const r of runs) expect([r.status, r.stderr.toString()]).toEqual([0, '']);
+    const out = runs[0].stdout;
+    expect(out.toString().startsWith('The ')).toBe(true);
+    expect(out.length).toBeGreaterThan('The '.length + 10);
+    expect(runs[1].stdout.equals(out)).toBe(true);
+    expect(runs[2].stdout.equals(out)).toBe(true);
+    expect(soma('generate', 'The ', '--length', '50', '--seed', '4', '--temp', '0.8').stdout.equals(out)).toBe(false);
+  });
+});
+
+describe('soma score', () => {
+  it('ends with a nats/char line', () => {
+    const r = soma('score', FIXTURE);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.toString().trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/^nats\/char: \d+\.\d{4}$/);
+    expect(lines[0]).toContain('12722 bytes');
+  });
+
+  it('prints JSON with --json', () => {
+    const r = soma('score', FIXTURE, '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.bytes).toBe(12_722);
+    expect(j.nats_per_char).toBeCloseTo(j.nats / j.chars, 12);
+    expect(j.chars).toBeLessThan(j.bytes); // the fixture has some non-ASCII characters
+    // An untrained model is close to uniform over bytes: about ln 256 = 5.545 nats a byte.
+    expect(j.nats / j.bytes).toBeGreaterThan(5);
+    expect(j.nats / j.bytes).toBeLessThan(6.5);
+  });
+});
+
+describe('soma inspect', () => {
+  it('summarises the shipped, untrained weights', () => {
+    const r = soma('inspect', 'public/soma.bin');
+    expect(r.status).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toMatch(/untrained|trained: no/);
+    expect(out).toContain('602384');
+  });
+});
+
+describe('soma usage errors', () => {
+  const cases: [string, () => string[]][] = [
+    ['an unknown command', () => ['frobnicate']],
+    ['an unknown option', () => ['generate', 'x', '--frobnicate', '1']],
+    ['--temp abc', () => ['generate', 'x', '--temp', 'abc']],
+    ['--length 0', () => ['generate', 'x', '--length', '0']],
+    ['--top-p 2', () => ['generate', 'x', '--top-p', '2']],
+    ['a blank --temp', () => ['generate', 'x', '--temp', ' ']],
+    ['--backend gpu', () => ['generate', 'x', '--backend', 'gpu']],
+    ['a missing file to score', () => ['score', join(tmp, 'no-such-file.txt')]],
+    ['corrupt weights', () => ['generate', 'x', '--weights', garbage()]],
+    ['truncated weights', () => ['score', FIXTURE, '--weights', truncated()]],
+    ['an empty text file', () => ['score', empty()]],
+  ];
+  it.each(cases)('%s: exit code 2 and one line on stderr, no stack trace', (_, args) => {
+    const r = soma(...args());
+    const err = r.stderr.toString();
+    expect(r.status, err).toBe(2);
+    expect(err).toMatch(/^soma: [^\n]+\n$/);
+    expect(err).not.toContain('    at ');
+    expect(r.stdout.toString()).toBe('');
+  });
+});

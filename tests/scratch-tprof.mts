@@ -1,0 +1,22 @@
+import { DEFAULT_CONFIG } from '../src/model/config';
+import { initWeights } from '../src/model/init';
+import { makeShard } from '../src/cli/train-shards';
+const text = new Uint8Array(1 << 20).map((_, i) => 97 + (i * 7919 % 26));
+const theta = initWeights(DEFAULT_CONFIG, 1);
+const shard = await makeShard({ config: DEFAULT_CONFIG, theta, text, batch: 32, window: 64, seed: 1 });
+shard.evaluate(1, 'experts', 1e-3);
+let t0 = performance.now();
+for (let i = 0; i < 5; i++) shard.evaluate(i, 'experts', 1e-3);
+let dt = (performance.now() - t0) / 5;
+console.log('evaluate', dt.toFixed(0), 'ms per step;', (dt * 1000 / (2 * 32 * 64)).toFixed(1), 'us per stream-byte');
+const k = (shard as any).model.kernels; const mm = k.matmul, mv = k.matvec;
+k.matmul = () => {}; k.matvec = () => {};
+t0 = performance.now();
+for (let i = 0; i < 5; i++) shard.evaluate(i, 'experts', 1e-3);
+dt = (performance.now() - t0) / 5;
+console.log('no kernels', dt.toFixed(0), 'ms per step;', (dt * 1000 / (2 * 32 * 64)).toFixed(1), 'us per stream-byte');
+k.matmul = mm; k.matvec = mv;
+const s = (shard as any);
+t0 = performance.now();
+for (let i = 0; i < 20; i++) { s.makeZ(i+100, 'experts'); s.loadWeights('experts', 1e-3); }
+console.log('makeZ+load', ((performance.now() - t0) / 20).toFixed(1), 'ms');
