@@ -3,7 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import type { SomaConfig } from '../model/config';
 import { wasmKernels } from '../engine/wasm';
-import { type PassLoss, type Phase, Shard } from '../train/spsa';
+import { type PassLoss, type Phase, Shard, type ShardEngine } from '../train/spsa';
+import { nativeTrainKernels } from './native-kernels';
 import { kernelsWasm } from './node-engine';
 
 export interface ShardSpec {
@@ -13,6 +14,7 @@ export interface ShardSpec {
   batch: number;
   window: number;
   seed: number;
+  kernels?: 'native' | 'wasm';
 }
 
 export interface ShardSnapshot {
@@ -29,9 +31,16 @@ export interface ShardHandle {
   close(): Promise<void>;
 }
 
+/** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
 export async function makeShard(spec: ShardSpec): Promise<Shard> {
-  const k = await wasmKernels(await kernelsWasm(), Shard.heapFloats(spec.config, spec.batch));
-  return new Shard(spec.config, k, k.base, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
+  const floats = Shard.heapFloats(spec.config, spec.batch);
+  let engine: ShardEngine;
+  const native = spec.kernels === 'wasm' ? 'WASM asked for' : nativeTrainKernels(floats);
+  if (typeof native === 'string') {
+    const k = await wasmKernels(await kernelsWasm(), floats);
+    engine = { kernels: k, base: k.base };
+  } else engine = { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out) };
+  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
 }
 
 export function localShard(shard: Shard): ShardHandle {

@@ -244,6 +244,7 @@ export async function train(argv: string[]): Promise<void> {
     const step = run.step;
     const phase: Phase = step % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
     const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
+    await new Promise((r) => setImmediate(r)); // let signals (SIGINT, SIGTERM) in between steps
     const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
     const plus = new Float64Array(K), minus = new Float64Array(K), count = new Float64Array(K);
     let bytes = 0;

@@ -19,6 +19,16 @@ export interface Model {
   config: SomaConfig;
   kernels: Kernels;
   w: WeightOffsets; // where each tensor sits in kernels.heap
+  /** Gates and norms; the TypeScript reference below unless a trainer brings a faster twin. */
+  elementwise?: Elementwise;
+}
+
+/** The elementwise half of a step, over many rows at once. */
+export interface Elementwise {
+  /** LSTM cells over `rows` rows of n units: gates [i; f; g; o] at g + r·4n, cells at c + r·n, h written at h + r·hStride. */
+  lstmCells(a: Float32Array, g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
+  /** out + r·outStride = LN(x + r·xStride) over n elements, one gain and bias for every row. */
+  layerNorms(a: Float32Array, x: number, xStride: number, out: number, outStride: number, gain: number, bias: number, n: number, rows: number): void;
 }
 
 /** Where the state and scratch buffers of B streams sit in the heap (offsets in floats). */
@@ -129,6 +139,16 @@ function layerNorm(a: Float32Array, x: number, out: number, gain: number, bias: 
   for (let i = 0; i < n; i++) a[out + i] = (a[x + i] - mean) * inv * a[gain + i] + a[bias + i];
 }
 
+/** The reference elementwise math, in float64, stored to the fp32 heap. */
+export const tsElementwise: Elementwise = {
+  lstmCells(a, g, c, h, n, rows, hStride) {
+    for (let r = 0; r < rows; r++) lstmCell(a, g + r * 4 * n, c + r * n, h + r * hStride, n);
+  },
+  layerNorms(a, x, xStride, out, outStride, gain, bias, n, rows) {
+    for (let r = 0; r < rows; r++) layerNorm(a, x + r * xStride, out + r * outStride, gain, bias, n);
+  },
+};
+
 const GELU_C = Math.sqrt(2 / Math.PI);
 /** GELU, tanh form, in place over n elements. */
 function gelu(a: Float32Array, x: number, n: number): void {
@@ -145,6 +165,7 @@ function gelu(a: Float32Array, x: number, n: number): void {
 export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners: Int32Array): void {
   const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = m.config;
   const { kernels: k, w } = m;
+  const ew = m.elementwise ?? tsElementwise;
   const a = k.heap;
   const B = s.batch;
 
@@ -157,40 +178,32 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
 
   // Router: gates = W·[x; hr] + b, then the cell; scores = Wh·hr + bh; winner = argmax.
   k.matmul(s.gr, w.routerW, w.routerB, s.ur, 4 * R, E + R, B);
+  ew.lstmCells(a, s.gr, s.cr, s.ur + E, R, B, E + R);
   for (let j = 0; j < B; j++) {
-    const hr = s.ur + j * (E + R) + E;
-    lstmCell(a, s.gr + j * 4 * R, s.cr + j * R, hr, R);
-    k.matvec(s.scores + j * K, w.headW, w.headB, hr, K, R);
+    k.matvec(s.scores + j * K, w.headW, w.headB, s.ur + j * (E + R) + E, K, R);
     let best = 0;
     for (let e = 1; e < K; e++) if (a[s.scores + j * K + e] > a[s.scores + j * K + best]) best = e;
     winners[j] = best;
   }
 
-  // Every expert, layer 1: gates = W1·[x; h1] + b1; y1 = LN1(h1) goes to the front of layer 2's input.
-  for (let e = 0; e < K; e++) {
+  // Every expert, layer 1: gates = W1·[x; h1] + b1, the cells of all K·B rows at once,
+  // then y1 = LN1(h1) goes to the front of layer 2's input.
+  for (let e = 0; e < K; e++)
     k.matmul(s.g1 + e * B * 4 * H, w.l1W + e * 4 * H * (E + H), w.l1B + e * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, B);
-    for (let j = 0; j < B; j++) {
-      const row = e * B + j;
-      const h1 = s.u1 + row * (E + H) + E;
-      lstmCell(a, s.g1 + row * 4 * H, s.c1 + row * H, h1, H);
-      layerNorm(a, h1, s.u2 + row * 2 * H, w.ln1G + e * H, w.ln1B + e * H, H);
-    }
-  }
+  ew.lstmCells(a, s.g1, s.c1, s.u1 + E, H, K * B, E + H);
+  for (let e = 0; e < K; e++)
+    ew.layerNorms(a, s.u1 + e * B * (E + H) + E, E + H, s.u2 + e * B * 2 * H, 2 * H, w.ln1G + e * H, w.ln1B + e * H, H, B);
 
-  // Every expert, layer 2: gates = W2·[y1; h2] + b2.
-  for (let e = 0; e < K; e++) {
+  // Every expert, layer 2: gates = W2·[y1; h2] + b2, then the cells.
+  for (let e = 0; e < K; e++)
     k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * 2 * H, w.l2B + e * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, B);
-    for (let j = 0; j < B; j++) {
-      const row = e * B + j;
-      lstmCell(a, s.g2 + row * 4 * H, s.c2 + row * H, s.u2 + row * 2 * H + H, H);
-    }
-  }
+  ew.lstmCells(a, s.g2, s.c2, s.u2 + H, H, K * B, 2 * H);
 
   // The winner alone decodes: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
   for (let j = 0; j < B; j++) {
     const e = winners[j];
     const h2 = s.u2 + (e * B + j) * 2 * H + H;
-    layerNorm(a, h2, s.y2 + j * H, w.ln2G + e * H, w.ln2B + e * H, H);
+    ew.layerNorms(a, h2, 0, s.y2 + j * H, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
     k.matvec(s.hid + j * M, w.mlpW1 + e * M * H, w.mlpB1 + e * M, s.y2 + j * H, M, H);
     gelu(a, s.hid + j * M, M);
     k.matvec(s.logits + j * V, w.mlpW2 + e * V * M, w.mlpB2 + e * V, s.hid + j * M, V, M);

@@ -10,7 +10,7 @@
 // - shared steps: the embedding and router (everything the experts share) get one perturbation,
 //   judged by the total loss.
 import type { SomaConfig } from '../model/config';
-import { type Model, type StateLayout, stateLayout, step } from '../model/forward';
+import { type Elementwise, type Model, type StateLayout, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
@@ -50,6 +50,21 @@ export const groupSize = (g: Slice[]): number => g.reduce((n, s) => n + s.size, 
 /** The seed of group g's perturbation at a step: distinct streams for every (step, group). */
 export const groupSeed = (stepSeed: number, g: number): number => (Math.imul(stepSeed, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca77)) >>> 0;
 
+/** out[j] = −log softmax(logits row j)[targets[j]], rows of 256 at heap[logits ..]. */
+export type NllRows = (heap: Float32Array, logits: number, rows: number, targets: Uint8Array, out: Float64Array) => void;
+
+const tsNll: NllRows = (heap, logits, rows, targets, out) => {
+  for (let j = 0; j < rows; j++) out[j] = logSumExp(heap, logits + j * 256, 256) - heap[logits + j * 256 + targets[j]];
+};
+
+/** What a shard computes with: kernels over a heap whose weights start at `base`, and optional faster parts. */
+export interface ShardEngine {
+  kernels: Kernels;
+  base: number;
+  elementwise?: Elementwise;
+  nll?: NllRows;
+}
+
 export interface PassLoss {
   plus: Float64Array; // [K] nats summed over the bytes each expert decoded, at θ+εz
   minus: Float64Array; // [K] the same at θ−εz
@@ -78,11 +93,19 @@ export class Shard {
   private readonly winners: Int32Array; // [B]
   private zFor = ''; // the step and phase z was last made for
 
-  constructor(config: SomaConfig, kernels: Kernels, base: number, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number) {
+  private readonly nll: NllRows;
+  private readonly targets: Uint8Array; // [B] the byte each stream must predict
+  private readonly losses: Float64Array; // [B]
+
+  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number) {
     this.config = config;
     const layout = weightLayout(config);
+    const { kernels, base } = engine;
     this.heap = kernels.heap;
-    this.model = { config, kernels, w: weightOffsets(layout, base) };
+    this.model = { config, kernels, w: weightOffsets(layout, base), elementwise: engine.elementwise };
+    this.nll = engine.nll ?? tsNll;
+    this.targets = new Uint8Array(batch);
+    this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
     this.theta = theta.slice();
     this.momentum = new Float32Array(theta.length);
@@ -138,15 +161,16 @@ export class Shard {
 
   /** Runs every stream through the next window, summing each byte's loss into its winner's slot. */
   private pass(into: Float64Array, count: Float64Array | null): void {
-    const { s, heap, text, bytes, winners } = this;
-    const V = 256;
+    const { s, heap, text, bytes, winners, targets, losses } = this;
     for (let t = 0; t < this.window; t++) {
-      for (let j = 0; j < this.batch; j++) bytes[j] = text[(this.positions[j] + t) % text.length];
-      step(this.model, s, bytes, winners);
       for (let j = 0; j < this.batch; j++) {
-        const next = text[(this.positions[j] + t + 1) % text.length];
-        const off = s.logits + j * V;
-        into[winners[j]] += logSumExp(heap, off, V) - heap[off + next];
+        bytes[j] = text[(this.positions[j] + t) % text.length];
+        targets[j] = text[(this.positions[j] + t + 1) % text.length];
+      }
+      step(this.model, s, bytes, winners);
+      this.nll(heap, s.logits, this.batch, targets, losses);
+      for (let j = 0; j < this.batch; j++) {
+        into[winners[j]] += losses[j];
         if (count) count[winners[j]]++;
       }
     }

@@ -1,0 +1,58 @@
+// The trainer's native kernels (src/cli/native/train-kernels.c): built with gcc on first use,
+// loaded as an N-API addon. Node only, trainer only; the engines never use them.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Elementwise } from '../model/forward';
+import type { Kernels } from '../model/kernels';
+import { ROOT } from './node-engine';
+
+interface Addon {
+  setHeap(heap: Float32Array): void;
+  matvec(y: number, w: number, b: number, x: number, rows: number, cols: number): void;
+  matmul(y: number, w: number, b: number, x: number, rows: number, cols: number, batch: number): void;
+  lstmCells(g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
+  layerNorms(x: number, xs: number, out: number, os: number, gain: number, bias: number, n: number, rows: number): void;
+  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
+}
+
+export interface NativeTrainKernels {
+  kernels: Kernels;
+  elementwise: Elementwise;
+  /** out[j] = −log softmax(heap[logits + 256j ..])[targets[j]] for j < rows. */
+  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
+}
+
+const SRC = join(ROOT, 'src/cli/native/train-kernels.c');
+const OUT = join(ROOT, 'src/cli/native/build/train-kernels.node');
+
+/** Compiles the addon if it is missing or older than its source. Throws when there is no compiler. */
+export function buildNative(): string {
+  if (existsSync(OUT) && statSync(OUT).mtimeMs >= statSync(SRC).mtimeMs) return OUT;
+  const include = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
+  if (!include) throw new Error("Node's headers (node_api.h) are missing");
+  mkdirSync(dirname(OUT), { recursive: true });
+  execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-shared', '-fPIC', `-I${include}`, '-DNODE_GYP_MODULE_NAME=soma_train', '-o', OUT, SRC, '-lm'], { stdio: 'pipe' });
+  return OUT;
+}
+
+/** Native kernels over a fresh heap of `floats`, or null (with the reason) when they cannot be built. */
+export function nativeTrainKernels(floats: number): NativeTrainKernels | string {
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(buildNative()) as Addon;
+  } catch (e) {
+    return `native kernels unavailable (${(e as Error).message.split('\n')[0]})`;
+  }
+  const heap = new Float32Array(floats);
+  addon.setHeap(heap);
+  return {
+    kernels: { backend: 'js', heap, matvec: addon.matvec, matmul: addon.matmul },
+    elementwise: {
+      lstmCells: (_a, g, c, h, n, rows, hs) => addon.lstmCells(g, c, h, n, rows, hs),
+      layerNorms: (_a, x, xs, out, os, gain, bias, n, rows) => addon.layerNorms(x, xs, out, os, gain, bias, n, rows),
+    },
+    nll: addon.nll,
+  };
+}

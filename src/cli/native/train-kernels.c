@@ -1,0 +1,265 @@
+// Native kernels for the trainer in Node (an N-API addon built with gcc -O3 -march=native).
+// They implement the same Kernels and Elementwise contracts as src/model/kernels.ts and
+// src/model/forward.ts (the reference), on the same Float32Array heap, so the trainer's step is
+// the model's own step() with faster parts. Results agree with the reference to fp32 rounding,
+// not bit for bit (another summation order, fp32 gates): fine for training, never for the engines.
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Per-thread state (N-API instance data): every worker thread has its own heap and scratch.
+typedef struct {
+  float *heap; // the heap's floats
+  size_t len;
+  napi_ref ref; // keeps the heap's array alive
+  float *xt, *yt; // scratch for transposed operands
+  size_t xt_len, yt_len;
+} State;
+
+static State *state(napi_env env) {
+  void *p = NULL;
+  napi_get_instance_data(env, &p);
+  return p;
+}
+
+static void free_state(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  State *s = data;
+  free(s->xt);
+  free(s->yt);
+  free(s);
+}
+
+#define CHECK(env, cond, msg) \
+  do { if (!(cond)) { napi_throw_range_error(env, NULL, msg); return NULL; } } while (0)
+
+static int args_i32(napi_env env, napi_callback_info info, int32_t *out, size_t n) {
+  napi_value argv[12];
+  size_t argc = 12;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+// A span [off, off + len) must lie inside the heap.
+#define in_heap(off, n) in_span(S, (off), (n))
+static int in_span(const State *S, int64_t off, int64_t len) { return S->heap && off >= 0 && len >= 0 && (uint64_t)(off + len) <= S->len; }
+
+static float *grow(float **buf, size_t *have, size_t need) {
+  if (need > *have) {
+    free(*buf);
+    *buf = aligned_alloc(64, ((need * sizeof(float) + 63) / 64) * 64);
+    *have = *buf ? need : 0;
+  }
+  return *buf;
+}
+
+// setHeap(Float32Array): every offset afterwards indexes it. Its buffer must never move or shrink.
+static napi_value set_heap(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  CHECK(env, argc == 1 && napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) == napi_ok && type == napi_float32_array, "setHeap needs a Float32Array");
+  State *S = state(env);
+  if (S->ref) napi_delete_reference(env, S->ref);
+  napi_create_reference(env, argv[0], 1, &S->ref);
+  S->heap = data;
+  S->len = length;
+  return NULL;
+}
+
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
+// Y[j,r] = W[r,:]·X[j,:] + b[r].  Computed as Yᵀ = W·Xᵀ with the batch along the vector lanes:
+// a block of 4 rows × 16 streams lives in 8 vector accumulators while i runs over the columns,
+// so every load of Xᵀ feeds four multiply-adds and nothing needs a horizontal sum.
+static void matmul_f32(State *S, float *y, const float *w, const float *b, const float *x, int rows, int cols, int batch) {
+  float *restrict X = S->xt; // [cols, batch]
+  float *restrict Y = S->yt; // [rows, batch]
+  for (int j = 0; j < batch; j++)
+    for (int i = 0; i < cols; i++) X[(size_t)i * batch + j] = x[(size_t)j * cols + i];
+  const int b16 = batch & ~15, r4 = rows & ~3;
+  for (int r = 0; r < r4; r += 4) {
+    const float *w0 = w + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+    for (int j = 0; j < b16; j += 16) {
+      v8 a0 = {0}, a1 = {0}, c0 = {0}, c1 = {0}, d0 = {0}, d1 = {0}, e0 = {0}, e1 = {0};
+      for (int i = 0; i < cols; i++) {
+        v8 x0, x1;
+        memcpy(&x0, X + (size_t)i * batch + j, 32);
+        memcpy(&x1, X + (size_t)i * batch + j + 8, 32);
+        a0 += w0[i] * x0; a1 += w0[i] * x1;
+        c0 += w1[i] * x0; c1 += w1[i] * x1;
+        d0 += w2[i] * x0; d1 += w2[i] * x1;
+        e0 += w3[i] * x0; e1 += w3[i] * x1;
+      }
+      float *y0 = Y + (size_t)r * batch + j, *y1 = y0 + batch, *y2 = y1 + batch, *y3 = y2 + batch;
+      for (int k = 0; k < 8; k++) {
+        y0[k] = a0[k] + b[r]; y0[k + 8] = a1[k] + b[r];
+        y1[k] = c0[k] + b[r + 1]; y1[k + 8] = c1[k] + b[r + 1];
+        y2[k] = d0[k] + b[r + 2]; y2[k + 8] = d1[k] + b[r + 2];
+        y3[k] = e0[k] + b[r + 3]; y3[k + 8] = e1[k] + b[r + 3];
+      }
+    }
+  }
+  // What the blocks leave: the last rows (all streams) and the last streams (all rows).
+  for (int r = 0; r < rows; r++)
+    for (int j = r < r4 ? b16 : 0; j < batch; j++) {
+      float acc = 0;
+      for (int i = 0; i < cols; i++) acc += w[(size_t)r * cols + i] * X[(size_t)i * batch + j];
+      Y[(size_t)r * batch + j] = acc + b[r];
+    }
+  for (int j = 0; j < batch; j++)
+    for (int r = 0; r < rows; r++) y[(size_t)j * rows + r] = Y[(size_t)r * batch + j];
+}
+
+static void matvec_f32(float *restrict y, const float *restrict w, const float *restrict b, const float *restrict x, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *restrict wr = w + (size_t)r * cols;
+    float s = 0;
+    for (int i = 0; i < cols; i++) s += wr[i] * x[i];
+    y[r] = s + b[r];
+  }
+}
+
+// matmul(y, w, b, x, rows, cols, batch)
+static napi_value matmul(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  int32_t a[7];
+  CHECK(env, args_i32(env, info, a, 7), "matmul: 7 integers");
+  int64_t rows = a[4], cols = a[5], batch = a[6];
+  CHECK(env, rows > 0 && cols > 0 && batch > 0 && in_heap(a[0], rows * batch) && in_heap(a[1], rows * cols) && in_heap(a[2], rows) && in_heap(a[3], cols * batch), "matmul: out of the heap");
+  CHECK(env, grow(&S->xt, &S->xt_len, (size_t)cols * batch) && grow(&S->yt, &S->yt_len, (size_t)rows * batch), "matmul: out of memory");
+  if (batch == 1) matvec_f32(heap + a[0], heap + a[1], heap + a[2], heap + a[3], rows, cols);
+  else matmul_f32(S, heap + a[0], heap + a[1], heap + a[2], heap + a[3], rows, cols, batch);
+  return NULL;
+}
+
+// matvec(y, w, b, x, rows, cols)
+static napi_value matvec(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  int32_t a[6];
+  CHECK(env, args_i32(env, info, a, 6), "matvec: 6 integers");
+  int64_t rows = a[4], cols = a[5];
+  CHECK(env, rows > 0 && cols > 0 && in_heap(a[0], rows) && in_heap(a[1], rows * cols) && in_heap(a[2], rows) && in_heap(a[3], cols), "matvec: out of the heap");
+  matvec_f32(heap + a[0], heap + a[1], heap + a[2], heap + a[3], rows, cols);
+  return NULL;
+}
+
+// The model's tanh (src/model/forward.ts), in fp32.
+static inline float tanh_r(float x) {
+  const float clamp = 7.90531110763549805f;
+  x = x < -clamp ? -clamp : x > clamp ? clamp : x;
+  const float x2 = x * x;
+  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p - 8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-8f;
+  p = x2 * p + 1.48572235717979e-5f;
+  p = x2 * p + 6.37261928875436e-4f;
+  p = x2 * p + 4.89352455891786e-3f;
+  float q = x2 * 1.19825839466702e-6f + 1.18534705686654e-4f;
+  q = x2 * q + 2.268434632439e-3f;
+  q = x2 * q + 4.89352518554385e-3f;
+  return (x * p) / q;
+}
+static inline float sigmoid_r(float x) { return 0.5f + 0.5f * tanh_r(0.5f * x); }
+
+// lstmCells(g, c, h, n, rows, hStride)
+static napi_value lstm_cells(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  int32_t a[6];
+  CHECK(env, args_i32(env, info, a, 6), "lstmCells: 6 integers");
+  int64_t n = a[3], rows = a[4], hs = a[5];
+  CHECK(env, n > 0 && rows > 0 && hs >= n && in_heap(a[0], rows * 4 * n) && in_heap(a[1], rows * n) && in_heap(a[2], (rows - 1) * hs + n), "lstmCells: out of the heap");
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict g = heap + a[0] + r * 4 * n;
+    float *restrict c = heap + a[1] + r * n;
+    float *restrict h = heap + a[2] + r * hs;
+    for (int64_t i = 0; i < n; i++) {
+      const float cell = sigmoid_r(g[n + i]) * c[i] + sigmoid_r(g[i]) * tanh_r(g[2 * n + i]);
+      c[i] = cell;
+      h[i] = sigmoid_r(g[3 * n + i]) * tanh_r(cell);
+    }
+  }
+  return NULL;
+}
+
+// layerNorms(x, xStride, out, outStride, gain, bias, n, rows)
+static napi_value layer_norms(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  int32_t a[8];
+  CHECK(env, args_i32(env, info, a, 8), "layerNorms: 8 integers");
+  int64_t n = a[6], rows = a[7];
+  CHECK(env, n > 0 && rows > 0 && in_heap(a[0], (rows - 1) * a[1] + n) && in_heap(a[2], (rows - 1) * a[3] + n) && in_heap(a[4], n) && in_heap(a[5], n), "layerNorms: out of the heap");
+  const float *gain = heap + a[4], *bias = heap + a[5];
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = heap + a[0] + r * a[1];
+    float *out = heap + a[2] + r * a[3];
+    float mean = 0, var = 0;
+    for (int64_t i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    for (int64_t i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+    const float inv = 1.0f / sqrtf(var / n + 1e-5f);
+    for (int64_t i = 0; i < n; i++) out[i] = (x[i] - mean) * inv * gain[i] + bias[i];
+  }
+  return NULL;
+}
+
+// nll(logits, rows, targets: Uint8Array, out: Float64Array): out[j] = logsumexp(logits[j]) − logits[j][targets[j]], 256 logits a row.
+static napi_value nll(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  napi_value argv[4];
+  size_t argc = 4;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t off, rows;
+  napi_typedarray_type tt, ot;
+  size_t tl, ol;
+  void *tdata, *odata;
+  CHECK(env, argc == 4 && napi_get_value_int32(env, argv[0], &off) == napi_ok && napi_get_value_int32(env, argv[1], &rows) == napi_ok, "nll: (offset, rows, targets, out)");
+  CHECK(env, napi_get_typedarray_info(env, argv[2], &tt, &tl, &tdata, NULL, NULL) == napi_ok && tt == napi_uint8_array && (int64_t)tl >= rows, "nll: targets must be a Uint8Array of rows bytes");
+  CHECK(env, napi_get_typedarray_info(env, argv[3], &ot, &ol, &odata, NULL, NULL) == napi_ok && ot == napi_float64_array && (int64_t)ol >= rows, "nll: out must be a Float64Array of rows");
+  CHECK(env, rows > 0 && in_heap(off, (int64_t)rows * 256), "nll: out of the heap");
+  const uint8_t *t = tdata;
+  double *o = odata;
+  for (int32_t j = 0; j < rows; j++) {
+    const float *l = heap + off + (size_t)j * 256;
+    float m = l[0];
+    for (int i = 1; i < 256; i++) m = l[i] > m ? l[i] : m;
+    double s = 0;
+    for (int i = 0; i < 256; i++) s += exp((double)(l[i] - m));
+    o[j] = m + log(s) - l[t[j]];
+  }
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  State *S = calloc(1, sizeof(State));
+  if (!S || napi_set_instance_data(env, S, free_state, NULL) != napi_ok) {
+    free(S);
+    napi_throw_error(env, NULL, "train-kernels: out of memory");
+    return NULL;
+  }
+  napi_property_descriptor props[] = {
+    {"setHeap", NULL, set_heap, NULL, NULL, NULL, napi_default, NULL},
+    {"matmul", NULL, matmul, NULL, NULL, NULL, napi_default, NULL},
+    {"matvec", NULL, matvec, NULL, NULL, NULL, napi_default, NULL},
+    {"lstmCells", NULL, lstm_cells, NULL, NULL, NULL, napi_default, NULL},
+    {"layerNorms", NULL, layer_norms, NULL, NULL, NULL, napi_default, NULL},
+    {"nll", NULL, nll, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,70 @@
+// The trainer's native kernels against the reference (the plain TS kernels and elementwise math).
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/model/config';
+import { tsElementwise } from '../../src/model/forward';
+import { initWeights } from '../../src/model/init';
+import { jsKernels } from '../../src/model/kernels';
+import { Rng } from '../../src/model/random';
+import { logSumExp } from '../../src/model/sampler';
+import { type NativeTrainKernels, nativeTrainKernels } from '../../src/cli/native-kernels';
+import { makeShard } from '../../src/cli/train-shards';
+import { ENGLISH } from '../helpers';
+
+const FLOATS = 1 << 18;
+
+function setup(): { n: NativeTrainKernels; ref: ReturnType<typeof jsKernels> } {
+  const n = nativeTrainKernels(FLOATS);
+  if (typeof n === 'string') throw new Error(n); // gcc and Node's headers are part of the set-up
+  const rng = new Rng(9);
+  for (let i = 0; i < FLOATS; i++) n.kernels.heap[i] = rng.normal();
+  return { n, ref: jsKernels(n.kernels.heap.slice()) };
+}
+
+const maxRelDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]) / (1 + Math.abs(b[i]))), 0);
+
+describe('native trainer kernels', () => {
+  it('matmul and matvec match the reference for every shape, remainders included', () => {
+    const { n, ref } = setup();
+    for (const [rows, cols, batch] of [[1, 1, 1], [3, 5, 2], [4, 8, 16], [7, 13, 17], [128, 64, 32], [256, 96, 33], [16, 64, 1]]) {
+      const y = 200_000;
+      n.kernels.matmul(y, 0, 100_000, 150_000, rows, cols, batch);
+      ref.matmul(y, 0, 100_000, 150_000, rows, cols, batch);
+      expect(maxRelDiff(n.kernels.heap.subarray(y, y + rows * batch), ref.heap.subarray(y, y + rows * batch))).toBeLessThan(1e-5);
+      n.kernels.matvec(y, 0, 100_000, 150_000, rows, cols);
+      ref.matvec(y, 0, 100_000, 150_000, rows, cols);
+      expect(maxRelDiff(n.kernels.heap.subarray(y, y + rows), ref.heap.subarray(y, y + rows))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('LSTM cells, layer norms and the loss match the reference', () => {
+    const { n, ref } = setup();
+    n.elementwise.lstmCells(n.kernels.heap, 0, 10_000, 20_000, 32, 40, 64);
+    tsElementwise.lstmCells(ref.heap, 0, 10_000, 20_000, 32, 40, 64);
+    expect(maxRelDiff(n.kernels.heap.subarray(10_000, 30_000), ref.heap.subarray(10_000, 30_000))).toBeLessThan(2e-6);
+    n.elementwise.layerNorms(n.kernels.heap, 40_000, 50, 50_000, 40, 60_000, 60_100, 32, 20);
+    tsElementwise.layerNorms(ref.heap, 40_000, 50, 50_000, 40, 60_000, 60_100, 32, 20);
+    expect(maxRelDiff(n.kernels.heap.subarray(50_000, 51_000), ref.heap.subarray(50_000, 51_000))).toBeLessThan(1e-5);
+    const targets = Uint8Array.from({ length: 12 }, (_, j) => (j * 37) % 256);
+    const out = new Float64Array(12);
+    n.nll(70_000, 12, targets, out);
+    for (let j = 0; j < 12; j++) expect(out[j]).toBeCloseTo(logSumExp(ref.heap, 70_000 + 256 * j, 256) - ref.heap[70_000 + 256 * j + targets[j]], 4);
+  });
+
+  it('refuses offsets outside the heap instead of reading past it', () => {
+    const { n } = setup();
+    expect(() => n.kernels.matmul(FLOATS - 10, 0, 0, 0, 64, 64, 4)).toThrow(/out of the heap/);
+    expect(() => n.elementwise.lstmCells(n.kernels.heap, -1, 0, 0, 8, 1, 8)).toThrow(/out of the heap/);
+    expect(() => n.nll(FLOATS - 100, 1, new Uint8Array(1), new Float64Array(1))).toThrow(/out of the heap/);
+  });
+
+  it('an SPSA evaluation on native kernels gives the losses of the WASM reference path', async () => {
+    const spec = { config: DEFAULT_CONFIG, theta: initWeights(DEFAULT_CONFIG, 2), text: ENGLISH, batch: 8, window: 16, seed: 1 };
+    const wasm = (await makeShard({ ...spec, kernels: 'wasm' })).evaluate(5, 'experts', 1e-3);
+    const native = (await makeShard({ ...spec, kernels: 'native' })).evaluate(5, 'experts', 1e-3);
+    expect(native.count).toEqual(wasm.count);
+    for (let e = 0; e < 16; e++) {
+      expect(native.plus[e]).toBeCloseTo(wasm.plus[e], 3);
+      expect(native.minus[e]).toBeCloseTo(wasm.minus[e], 3);
+    }
+  });
+});
