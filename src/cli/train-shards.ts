@@ -33,7 +33,7 @@ export interface ShardHandle {
 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
 export async function makeShard(spec: ShardSpec): Promise<Shard> {
-  const floats = Shard.heapFloats(spec.config, spec.batch);
+  const floats = Shard.heapFloats(spec.config, spec.batch, spec.window);
   let engine: ShardEngine;
   const native = spec.kernels === 'wasm' ? 'WASM asked for' : nativeTrainKernels(floats);
   if (typeof native === 'string') {

@@ -21,7 +21,8 @@ export const TRAIN_DEFAULTS = {
   lr: 2e-3, // per-weight step size (updates are normalised)
   eps: 1e-3, // perturbation size
   beta: 0.9, // momentum
-  sharedEvery: 4, // every Nth step moves the embedding and router instead of the experts
+  sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
+  headRounds: 8, // head steps (decoders only, on cached features) after each trunk step
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
   warmup: 200, // steps of linear lr warm-up
   evalSeconds: 300,
@@ -58,7 +59,7 @@ interface RunState {
   step: number;
   tokens: number;
   wallSeconds: number;
-  v: number[]; // running mean of ĝ² per estimate slot (K experts, then shared)
+  v: number[]; // running mean of ĝ² per estimate slot: K experts, shared, K heads
   n: number[]; // observations per slot, for bias correction
   cfg: TrainConfig;
   best: number;
@@ -142,7 +143,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
   const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   for (const k of keys) cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
   return { a, cfg };
 }
@@ -180,7 +181,7 @@ export async function train(argv: string[]): Promise<void> {
     const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
     const bias = unigramBias(text);
     for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
-    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(config.experts + 1).fill(0), n: new Array(config.experts + 1).fill(0), cfg, best: Infinity, history: [] };
+    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(2 * config.experts + 1).fill(0), n: new Array(2 * config.experts + 1).fill(0), cfg, best: Infinity, history: [] };
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
@@ -221,6 +222,7 @@ export async function train(argv: string[]): Promise<void> {
   let lastEval = wall(), lastCkpt = wall(), lastBar = 0;
   let trainLoss = NaN, maxLoad = 0;
   const stepsAtStart = run.step;
+  const tokensAtStart = run.tokens;
 
   const evaluateAndLog = async () => {
     const w = await checkpoint(null);
@@ -242,12 +244,15 @@ export async function train(argv: string[]): Promise<void> {
   if (run.step === 0) await evaluateAndLog();
   while (run.step < cfg.steps && !stop && wall() - wall0 < minutes * 60) {
     const step = run.step;
-    const phase: Phase = step % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
+    // A cycle: one trunk step (experts, or every sharedEvery-th time the shared weights), then head steps.
+    const cycle = cfg.headRounds + 1;
+    const trunk = Math.floor(step / cycle);
+    const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
     const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
     await new Promise((r) => setImmediate(r)); // let signals (SIGINT, SIGTERM) in between steps
     const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
     const plus = new Float64Array(K), minus = new Float64Array(K), count = new Float64Array(K);
-    let bytes = 0;
+    let bytes = 0, consumed = 0;
     for (const r of results) {
       for (let e = 0; e < K; e++) {
         plus[e] += r.plus[e];
@@ -255,6 +260,7 @@ export async function train(argv: string[]): Promise<void> {
         count[e] += r.count[e];
       }
       bytes += r.bytes;
+      consumed += r.consumed;
     }
     // Normalised estimates: ĝ / sqrt(running mean of ĝ²), per slot (each expert, and shared).
     const lr = lrAt(cfg, step) * (1 - cfg.beta);
@@ -265,9 +271,10 @@ export async function train(argv: string[]): Promise<void> {
       return vHat > 0 ? g / Math.sqrt(vHat) : 0;
     };
     let coef: Float64Array;
-    if (phase === 'experts') {
+    if (phase !== 'shared') {
       coef = new Float64Array(K);
-      for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));
+      const slot0 = phase === 'experts' ? 0 : K + 1;
+      for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(slot0 + e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));
     } else {
       const dl = plus.reduce((s, x) => s + x, 0) - minus.reduce((s, x) => s + x, 0);
       coef = Float64Array.of(lr * norm(K, dl / (2 * cfg.eps * bytes)));
@@ -278,13 +285,13 @@ export async function train(argv: string[]): Promise<void> {
     for (let e = 0; e < K; e++) {
       const load = count[e] / bytes;
       maxLoad = Math.max(maxLoad, load);
-      routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
+      if (phase !== 'heads') routerDelta[e] = cfg.balance * Math.sign(1 / K - load); // once per window of text
     }
     await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
     const l = (plus.reduce((s, x) => s + x, 0) + minus.reduce((s, x) => s + x, 0)) / (2 * bytes);
     trainLoss = Number.isNaN(trainLoss) ? l : 0.98 * trainLoss + 0.02 * l;
     run.step++;
-    run.tokens += bytes;
+    run.tokens += consumed;
     run.wallSeconds = wall();
 
     const now = wall();
@@ -295,7 +302,8 @@ export async function train(argv: string[]): Promise<void> {
       const frac = run.step / cfg.steps;
       const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
       const eta = `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`;
-      process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${((rate * bytes) / 1000).toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
+      const byteRate = (run.tokens - tokensAtStart) / (now - wall0) / 1000;
+      process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${byteRate.toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
     }
     if (now - lastEval >= cfg.evalSeconds) {
       lastEval = now;

@@ -204,8 +204,18 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
     const e = winners[j];
     const h2 = s.u2 + (e * B + j) * 2 * H + H;
     ew.layerNorms(a, h2, 0, s.y2 + j * H, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
-    k.matvec(s.hid + j * M, w.mlpW1 + e * M * H, w.mlpB1 + e * M, s.y2 + j * H, M, H);
-    gelu(a, s.hid + j * M, M);
-    k.matvec(s.logits + j * V, w.mlpW2 + e * V * M, w.mlpB2 + e * V, s.hid + j * M, V, M);
+    decode(m, e, s.y2 + j * H, s.hid + j * M, s.logits + j * V, 1);
   }
+}
+
+/**
+ * Expert e's decoder over `rows` rows of LN2 outputs: hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+ * y2: [rows, H], hid: [rows, M], logits: [rows, V]. (A trainer that caches y2 calls it directly.)
+ */
+export function decode(m: Model, e: number, y2: number, hid: number, logits: number, rows: number): void {
+  const { vocab: V, expertHidden: H, mlpHidden: M } = m.config;
+  const { kernels: k, w } = m;
+  k.matmul(hid, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, rows);
+  gelu(k.heap, hid, rows * M);
+  k.matmul(logits, w.mlpW2 + e * V * M, w.mlpB2 + e * V, hid, V, M, rows);
 }

@@ -2,21 +2,24 @@
 // seeds, never stored; each step evaluates θ+εz and θ−εz on the same bytes from the same state.
 // No Node APIs here: the trainer's threads and (later) the browser both run this file.
 //
-// Two kinds of step alternate:
+// Three kinds of step:
 // - expert steps: the router and embedding are held still and every expert e gets its own
 //   perturbation z_e in the same ± pass. With the router fixed, a byte's loss depends only on its
 //   winning expert, so the loss difference summed over the bytes expert e decoded is a clean
 //   estimate for z_e alone: K estimates per pair of passes ("per-expert credit").
 // - shared steps: the embedding and router (everything the experts share) get one perturbation,
 //   judged by the total loss.
+// - head steps: only the experts' decoders move, so the LSTM features of a window are computed
+//   once (unperturbed) and cached; each ± pair then costs only the decoders, about 1/15 of a step.
+//   Per-expert credit applies as in expert steps.
 import type { SomaConfig } from '../model/config';
-import { type Elementwise, type Model, type StateLayout, stateLayout, step } from '../model/forward';
+import { type Elementwise, type Model, type StateLayout, decode, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
 
-export type Phase = 'experts' | 'shared';
+export type Phase = 'experts' | 'shared' | 'heads';
 
 /** A run of the flat weight array, in floats. */
 export interface Slice {
@@ -27,23 +30,30 @@ export interface Slice {
 /** Which weights each estimate moves: one group per expert, and the shared group. */
 export interface ParamGroups {
   experts: Slice[][]; // experts[e]: expert e's slice of every experts.* tensor
+  heads: Slice[][]; // heads[e]: expert e's decoder (experts.mlp.*)
   shared: Slice[]; // embedding and router
 }
 
 export function paramGroups(c: SomaConfig): ParamGroups {
   const layout = weightLayout(c);
   const experts: Slice[][] = Array.from({ length: c.experts }, () => []);
+  const heads: Slice[][] = Array.from({ length: c.experts }, () => []);
   const shared: Slice[] = [];
   for (const t of layout.tensors) {
     if (t.name.startsWith('experts.')) {
       const per = t.size / c.experts;
-      for (let e = 0; e < c.experts; e++) experts[e].push({ offset: t.offset + e * per, size: per });
+      for (let e = 0; e < c.experts; e++) {
+        experts[e].push({ offset: t.offset + e * per, size: per });
+        if (t.name.startsWith('experts.mlp.')) heads[e].push({ offset: t.offset + e * per, size: per });
+      }
     } else shared.push({ offset: t.offset, size: t.size });
   }
-  return { experts, shared };
+  return { experts, heads, shared };
 }
 
-const SHARED_GROUP = 1000; // its seed stream, apart from the experts' 0..K-1
+// Seed streams: experts 0..K-1, heads HEAD_GROUP + e, shared SHARED_GROUP.
+const SHARED_GROUP = 1000;
+const HEAD_GROUP = 2000;
 
 export const groupSize = (g: Slice[]): number => g.reduce((n, s) => n + s.size, 0);
 
@@ -69,7 +79,8 @@ export interface PassLoss {
   plus: Float64Array; // [K] nats summed over the bytes each expert decoded, at θ+εz
   minus: Float64Array; // [K] the same at θ−εz
   count: Float64Array; // [K] bytes each expert decoded (the router is fixed, so the same in both passes)
-  bytes: number;
+  bytes: number; // bytes scored in each pass
+  consumed: number; // new bytes of training text read by this step
 }
 
 /**
@@ -92,6 +103,13 @@ export class Shard {
   private readonly bytes: Uint8Array; // [B] one byte of every stream
   private readonly winners: Int32Array; // [B]
   private zFor = ''; // the step and phase z was last made for
+  // The head steps' cache: one window's LSTM features, grouped by winning expert.
+  private readonly rows: number; // B·T
+  private readonly cache: { y2: number; hid: number; logits: number }; // heap offsets: [rows, H], [rows, M], [rows, V]
+  private readonly cacheTargets: Uint8Array; // [rows] grouped like y2
+  private readonly cacheStart: Int32Array; // [K + 1] expert e's rows are cacheStart[e] .. cacheStart[e+1]
+  private readonly rowLosses: Float64Array; // [rows]
+  private cacheValid = false;
 
   private readonly nll: NllRows;
   private readonly targets: Uint8Array; // [B] the byte each stream must predict
@@ -107,6 +125,13 @@ export class Shard {
     this.targets = new Uint8Array(batch);
     this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
+    this.rows = batch * window;
+    const { expertHidden: H, mlpHidden: M } = config;
+    const c0 = this.s.ur + this.s.size;
+    this.cache = { y2: c0, hid: c0 + this.rows * H, logits: c0 + this.rows * (H + M) };
+    this.cacheTargets = new Uint8Array(this.rows);
+    this.cacheStart = new Int32Array(config.experts + 1);
+    this.rowLosses = new Float64Array(this.rows);
     this.theta = theta.slice();
     this.momentum = new Float32Array(theta.length);
     this.groups = paramGroups(config);
@@ -121,20 +146,25 @@ export class Shard {
     this.positions = Float64Array.from({ length: batch }, (_, j) => Math.floor(((j + rng.uniform()) * text.length) / batch));
   }
 
-  /** Heap floats this shard needs: weights, then the state of B streams. */
-  static heapFloats(config: SomaConfig, batch: number): number {
-    return weightLayout(config).total + stateLayout(config, batch, 0).size;
+  /** Heap floats this shard needs: weights, the state of B streams, and the head steps' cache. */
+  static heapFloats(config: SomaConfig, batch: number, window: number): number {
+    const { expertHidden: H, mlpHidden: M, vocab: V } = config;
+    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (H + M + V);
   }
 
   private slicesOf(phase: Phase): Slice[][] {
-    return phase === 'experts' ? this.groups.experts : [this.groups.shared];
+    return phase === 'experts' ? this.groups.experts : phase === 'heads' ? this.groups.heads : [this.groups.shared];
+  }
+
+  private seedOf(phase: Phase, g: number): number {
+    return phase === 'experts' ? g : phase === 'heads' ? HEAD_GROUP + g : SHARED_GROUP;
   }
 
   /** Regenerates z (±1, 32 signs per draw) over the phase's groups; elsewhere z is never read. */
   private makeZ(stepSeed: number, phase: Phase): void {
     if (this.zFor === `${stepSeed}:${phase}`) return;
     this.slicesOf(phase).forEach((group, g) => {
-      const rng = new Rng(groupSeed(stepSeed, phase === 'experts' ? g : SHARED_GROUP));
+      const rng = new Rng(groupSeed(stepSeed, this.seedOf(phase, g)));
       let bits = 0;
       let left = 0;
       for (const s of group)
@@ -176,11 +206,76 @@ export class Shard {
     }
   }
 
-  /** The ± pair for one step. The streams then move on by one window. */
+  /**
+   * Reads the next window at θ itself and caches, for every byte, the winner's LN2 output and the
+   * byte to predict, grouped by expert so each expert's decoder runs as one batched product.
+   */
+  private refreshCache(): void {
+    const { s, heap, text, bytes, winners } = this;
+    const { experts: K, expertHidden: H } = this.config;
+    const y2 = new Float32Array(this.rows * H);
+    const win = new Int32Array(this.rows);
+    const tgt = new Uint8Array(this.rows);
+    this.loadWeights('heads', 0);
+    for (let t = 0; t < this.window; t++) {
+      for (let j = 0; j < this.batch; j++) bytes[j] = text[(this.positions[j] + t) % text.length];
+      step(this.model, s, bytes, winners);
+      for (let j = 0; j < this.batch; j++) {
+        const r = t * this.batch + j;
+        win[r] = winners[j];
+        tgt[r] = text[(this.positions[j] + t + 1) % text.length];
+        y2.set(heap.subarray(s.y2 + j * H, s.y2 + (j + 1) * H), r * H);
+      }
+    }
+    for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % text.length;
+    // Group the rows by expert (a counting sort).
+    const start = this.cacheStart;
+    start.fill(0);
+    for (const e of win) start[e + 1]++;
+    for (let e = 0; e < K; e++) start[e + 1] += start[e];
+    const next = start.slice(0, K);
+    for (let r = 0; r < this.rows; r++) {
+      const at = next[win[r]]++;
+      heap.set(y2.subarray(r * H, (r + 1) * H), this.cache.y2 + at * H);
+      this.cacheTargets[at] = tgt[r];
+    }
+    this.cacheValid = true;
+  }
+
+  /** A head step's ± pair over the cached window. */
+  private evaluateHeads(stepSeed: number, eps: number): PassLoss {
+    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
+    let consumed = 0;
+    if (!this.cacheValid) {
+      this.refreshCache();
+      consumed = this.rows;
+    }
+    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed };
+    this.makeZ(stepSeed, 'heads');
+    const { cache, cacheStart: start, rowLosses, heap } = this;
+    for (const [sign, into] of [[1, out.plus], [-1, out.minus]] as const) {
+      this.loadWeights('heads', sign * eps);
+      for (let e = 0; e < K; e++) {
+        const n = start[e + 1] - start[e];
+        out.count[e] = n;
+        if (n === 0) continue;
+        const r0 = start[e];
+        decode(this.model, e, cache.y2 + r0 * H, cache.hid + r0 * M, cache.logits + r0 * V, n);
+        this.nll(heap, cache.logits + r0 * V, n, this.cacheTargets.subarray(r0, r0 + n), rowLosses);
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += rowLosses[i];
+        into[e] = sum;
+      }
+    }
+    return out;
+  }
+
+  /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
+    if (phase === 'heads') return this.evaluateHeads(stepSeed, eps);
     const K = this.config.experts;
     const { s, heap } = this;
-    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window };
+    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window, consumed: this.batch * this.window };
     this.makeZ(stepSeed, phase);
     this.start.set(heap.subarray(s.ur, s.ur + s.size));
     this.loadWeights(phase, eps);
@@ -201,6 +296,7 @@ export class Shard {
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
     this.makeZ(stepSeed, phase);
+    if (phase !== 'heads') this.cacheValid = false; // the features moved
     const { theta, momentum: m, z } = this;
     this.slicesOf(phase).forEach((group, g) => {
       const c = coef[g];
