@@ -60,7 +60,7 @@ type Call = { method: keyof ShardHandle; args: unknown[] };
 
 /** A shard in a worker thread (src/cli/train-worker.ts), behind the same interface. */
 export function threadShard(spec: ShardSpec): ShardHandle {
-  const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { workerData: spec, execArgv: ['--import', 'tsx'] });
+  const worker = new Worker(new URL('./train-worker.mjs', import.meta.url), { workerData: spec });
   let queue = Promise.resolve<unknown>(undefined);
   const call = <T>(c: Call): Promise<T> => {
     const p = queue.then(

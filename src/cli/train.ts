@@ -140,7 +140,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
   const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes'], booleans: ['resume', 'quiet'] });
+  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
@@ -152,7 +152,8 @@ export async function train(argv: string[]): Promise<void> {
   let { a, cfg } = parseTrainArgs(argv);
   const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
   const outDir = stringFlag(a, 'out') ?? 'runs/main';
-  const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity);
+  const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity); // stop after this much wall time ...
+  const stopAt = numberFlag(a, 'stop-at', Infinity, 1, Infinity, true); // ... or at this step
   const quiet = a.flags.has('quiet');
   if (!existsSync(join(dataDir, 'train.txt'))) throw new UsageError(`no ${join(dataDir, 'train.txt')}: run \`npm run corpus\` first`);
   const text = await readInput(join(dataDir, 'train.txt'), 'training text');
@@ -214,8 +215,9 @@ export async function train(argv: string[]): Promise<void> {
   };
 
   let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  process.once('SIGTERM', () => (stop = true));
+  const onSignal = () => (stop = true);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const t0 = performance.now();
   const wall0 = run.wallSeconds;
   const wall = () => wall0 + (performance.now() - t0) / 1000;
@@ -242,10 +244,13 @@ export async function train(argv: string[]): Promise<void> {
   };
 
   if (run.step === 0) await evaluateAndLog();
-  while (run.step < cfg.steps && !stop && wall() - wall0 < minutes * 60) {
+  // A cycle: one trunk step (experts, or every sharedEvery-th time the shared weights), then head
+  // steps on that window's cached features. Runs stop and checkpoint only between cycles, where no
+  // cache is live, so a resumed run continues exactly as an unbroken one would.
+  const cycle = cfg.headRounds + 1;
+  const between = () => run.step % cycle === 0;
+  while (run.step < cfg.steps && !(between() && (stop || run.step >= stopAt || wall() - wall0 >= minutes * 60))) {
     const step = run.step;
-    // A cycle: one trunk step (experts, or every sharedEvery-th time the shared weights), then head steps.
-    const cycle = cfg.headRounds + 1;
     const trunk = Math.floor(step / cycle);
     const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
     const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
@@ -305,6 +310,7 @@ export async function train(argv: string[]): Promise<void> {
       const byteRate = (run.tokens - tokensAtStart) / (now - wall0) / 1000;
       process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${byteRate.toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
     }
+    if (!between()) continue;
     if (now - lastEval >= cfg.evalSeconds) {
       lastEval = now;
       lastCkpt = now;
@@ -316,5 +322,7 @@ export async function train(argv: string[]): Promise<void> {
   }
   await evaluateAndLog();
   await Promise.all(shards.map((s) => s.close()));
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   if (!quiet) process.stderr.write(`\nstopped at step ${run.step}; ${paramCount(config)} params; checkpoint in ${outDir}\n`);
 }

@@ -1,0 +1,48 @@
+// The trainer end to end on a tiny run: files, provenance, and an exact resume.
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSoma } from '../../src/model/format';
+import { train } from '../../src/cli/train';
+
+const TINY = ['--batch', '4', '--window', '16', '--head-rounds', '2', '--steps', '12', '--val-bytes', '512', '--quiet'];
+
+function corpus(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'soma-train-'));
+  for (const f of ['train.txt', 'val-sotu.txt', 'val-brown.txt']) cpSync(new URL('../fixtures/sotu-excerpt.txt', import.meta.url), join(dir, f));
+  return dir;
+}
+
+const weights = async (dir: string) => (await readSoma(readFileSync(join(dir, 'soma.bin')))).weights;
+
+describe('soma train', () => {
+  it('writes checkpoints, a log and a curve, with provenance in the weights', async () => {
+    const data = corpus();
+    const out = join(data, 'run');
+    await train(['--data', data, '--out', out, ...TINY]);
+    for (const f of ['soma.bin', 'best.bin', 'state.bin', 'log.csv', 'curve.svg']) expect(existsSync(join(out, f))).toBe(true);
+    const f = await readSoma(readFileSync(join(out, 'soma.bin')));
+    expect(f.provenance.trained).toBe(true);
+    expect(f.provenance.method).toMatch(/SPSA/);
+    expect(f.provenance.steps).toBe(12);
+    expect(f.provenance.valNatsPerChar!.sotu).toBeGreaterThan(0);
+    const log = readFileSync(join(out, 'log.csv'), 'utf8').trim().split('\n');
+    expect(log[0]).toMatch(/^step,tokens,wall_s/);
+    expect(log.length).toBeGreaterThanOrEqual(3); // header, step 0, the end
+    expect(readFileSync(join(out, 'curve.svg'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it.each([1, 2])('a run stopped and resumed ends with the same weights as an unbroken run (%i thread)', async (threads) => {
+    const data = corpus();
+    const args = [...TINY, '--threads', String(threads)];
+    await train(['--data', data, '--out', join(data, 'straight'), ...args]);
+    await train(['--data', data, '--out', join(data, 'broken'), ...args, '--stop-at', '6']);
+    const half = await weights(join(data, 'broken'));
+    await train(['--data', data, '--out', join(data, 'broken'), '--resume', '--quiet']);
+    const straight = await weights(join(data, 'straight'));
+    const resumed = await weights(join(data, 'broken'));
+    expect(Buffer.from(half.buffer).equals(Buffer.from(straight.buffer))).toBe(false); // it did stop early
+    expect(Buffer.from(resumed.buffer).equals(Buffer.from(straight.buffer))).toBe(true);
+  });
+});
