@@ -64,7 +64,11 @@ interface RunState {
   cfg: TrainConfig;
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
+  snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
 }
+
+/** Time-lapse snapshots at log-spaced points: from 1M bytes of training text, each at twice the last. */
+const nextSnapshot = (run: RunState) => Math.max(1_000_000, 2 * (run.snapshots?.at(-1) ?? 0));
 
 /** state.bin: 'SOMT', JSON header, then θ, momentum, and every shard's streams; written atomically. */
 function saveState(path: string, run: RunState, theta: Float32Array, momentum: Float32Array, shards: { state: Float32Array; positions: Float64Array }[]) {
@@ -182,7 +186,7 @@ export async function train(argv: string[]): Promise<void> {
     const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
     const bias = unigramBias(text);
     for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
-    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(2 * config.experts + 1).fill(0), n: new Array(2 * config.experts + 1).fill(0), cfg, best: Infinity, history: [] };
+    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(2 * config.experts + 1).fill(0), n: new Array(2 * config.experts + 1).fill(0), cfg, best: Infinity, history: [], snapshots: [] };
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
@@ -311,6 +315,13 @@ export async function train(argv: string[]): Promise<void> {
       process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${byteRate.toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
     }
     if (!between()) continue;
+    if (run.tokens >= nextSnapshot(run)) {
+      const snap = await shards[0].snapshot();
+      mkdirSync(join(outDir, 'snapshots'), { recursive: true });
+      const name = join(outDir, 'snapshots', `${String(run.tokens).padStart(12, '0')}.bin`);
+      atomicWrite(name, await writeSoma(config, snap.theta, provenance(run, run.history.at(-1)?.val ?? null, cfg)));
+      (run.snapshots ??= []).push(run.tokens);
+    }
     if (now - lastEval >= cfg.evalSeconds) {
       lastEval = now;
       lastCkpt = now;
