@@ -8,7 +8,7 @@ import { initWeights } from '../model/init';
 import { Session } from '../engine/session';
 import { countChars } from '../model/utf8';
 import { weightLayout } from '../model/weights';
-import type { Phase } from '../train/spsa';
+import { EXPERT_PHASES, type Phase } from '../train/spsa';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { kernelsWasm, readInput } from './node-engine';
 import { svgPlot } from './plot';
@@ -23,6 +23,7 @@ export const TRAIN_DEFAULTS = {
   beta: 0.9, // momentum
   sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
   headRounds: 8, // head steps (decoders only, on cached features) after each trunk step
+  layerwise: 0, // 1: trunk steps perturb one LSTM layer of every expert at a time (layer 1, then layer 2)
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
   warmup: 200, // steps of linear lr warm-up
   evalSeconds: 300,
@@ -59,7 +60,7 @@ interface RunState {
   step: number;
   tokens: number;
   wallSeconds: number;
-  v: number[]; // running mean of ĝ² per estimate slot: K experts, shared, K heads
+  v: number[]; // running mean of ĝ² per estimate slot: shared at K, then K per phase of EXPERT_PHASES
   n: number[]; // observations per slot, for bias correction
   cfg: TrainConfig;
   best: number;
@@ -147,7 +148,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
   const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   for (const k of keys) cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
   return { a, cfg };
 }
@@ -186,7 +187,7 @@ export async function train(argv: string[]): Promise<void> {
     const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
     const bias = unigramBias(text);
     for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
-    run = { step: 0, tokens: 0, wallSeconds: 0, v: new Array(2 * config.experts + 1).fill(0), n: new Array(2 * config.experts + 1).fill(0), cfg, best: Infinity, history: [], snapshots: [] };
+    run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, best: Infinity, history: [], snapshots: [] };
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
@@ -256,7 +257,8 @@ export async function train(argv: string[]): Promise<void> {
   while (run.step < cfg.steps && !(between() && (stop || run.step >= stopAt || wall() - wall0 >= minutes * 60))) {
     const step = run.step;
     const trunk = Math.floor(step / cycle);
-    const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
+    const expertPhase: Phase = cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
+    const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : expertPhase;
     const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
     await new Promise((r) => setImmediate(r)); // let signals (SIGINT, SIGTERM) in between steps
     const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
@@ -274,6 +276,7 @@ export async function train(argv: string[]): Promise<void> {
     // Normalised estimates: ĝ / sqrt(running mean of ĝ²), per slot (each expert, and shared).
     const lr = lrAt(cfg, step) * (1 - cfg.beta);
     const norm = (slot: number, g: number) => {
+      while (run.v.length <= slot) run.v.push(0), run.n.push(0);
       run.v[slot] = 0.99 * run.v[slot] + 0.01 * g * g;
       run.n[slot]++;
       const vHat = run.v[slot] / (1 - 0.99 ** run.n[slot]);
@@ -282,7 +285,7 @@ export async function train(argv: string[]): Promise<void> {
     let coef: Float64Array;
     if (phase !== 'shared') {
       coef = new Float64Array(K);
-      const slot0 = phase === 'experts' ? 0 : K + 1;
+      const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]); // after the shared slot K
       for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(slot0 + e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));
     } else {
       const dl = plus.reduce((s, x) => s + x, 0) - minus.reduce((s, x) => s + x, 0);

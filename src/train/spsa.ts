@@ -19,7 +19,10 @@ import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
 
-export type Phase = 'experts' | 'shared' | 'heads';
+/** Which weights a step perturbs: every expert's whole set, one layer of every expert, the decoders, or the shared weights. */
+export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared';
+/** The phases whose groups are per expert (credit per expert), in slot order. */
+export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2'] as const;
 
 /** A run of the flat weight array, in floats. */
 export interface Slice {
@@ -31,29 +34,31 @@ export interface Slice {
 export interface ParamGroups {
   experts: Slice[][]; // experts[e]: expert e's slice of every experts.* tensor
   heads: Slice[][]; // heads[e]: expert e's decoder (experts.mlp.*)
+  layer1: Slice[][]; // expert e's first LSTM layer and its norm (experts.l1.*, experts.ln1.*)
+  layer2: Slice[][]; // expert e's second LSTM layer and its norm (experts.l2.*, experts.ln2.*)
   shared: Slice[]; // embedding and router
 }
 
 export function paramGroups(c: SomaConfig): ParamGroups {
   const layout = weightLayout(c);
-  const experts: Slice[][] = Array.from({ length: c.experts }, () => []);
-  const heads: Slice[][] = Array.from({ length: c.experts }, () => []);
-  const shared: Slice[] = [];
+  const perExpert = () => Array.from({ length: c.experts }, (): Slice[] => []);
+  const g = { experts: perExpert(), heads: perExpert(), layer1: perExpert(), layer2: perExpert(), shared: [] as Slice[] };
   for (const t of layout.tensors) {
     if (t.name.startsWith('experts.')) {
       const per = t.size / c.experts;
+      const block = /^experts\.mlp\./.test(t.name) ? g.heads : /^experts\.l(n?)1\./.test(t.name) ? g.layer1 : g.layer2;
       for (let e = 0; e < c.experts; e++) {
-        experts[e].push({ offset: t.offset + e * per, size: per });
-        if (t.name.startsWith('experts.mlp.')) heads[e].push({ offset: t.offset + e * per, size: per });
+        g.experts[e].push({ offset: t.offset + e * per, size: per });
+        block[e].push({ offset: t.offset + e * per, size: per });
       }
-    } else shared.push({ offset: t.offset, size: t.size });
+    } else g.shared.push({ offset: t.offset, size: t.size });
   }
-  return { experts, heads, shared };
+  return g;
 }
 
-// Seed streams: experts 0..K-1, heads HEAD_GROUP + e, shared SHARED_GROUP.
-const SHARED_GROUP = 1000;
-const HEAD_GROUP = 2000;
+// Seed streams: GROUP_BASE · (the phase's index in EXPERT_PHASES) + expert; the shared group apart.
+const GROUP_BASE = 1000;
+const SHARED_GROUP = 999;
 
 export const groupSize = (g: Slice[]): number => g.reduce((n, s) => n + s.size, 0);
 
@@ -153,11 +158,11 @@ export class Shard {
   }
 
   private slicesOf(phase: Phase): Slice[][] {
-    return phase === 'experts' ? this.groups.experts : phase === 'heads' ? this.groups.heads : [this.groups.shared];
+    return phase === 'shared' ? [this.groups.shared] : this.groups[phase];
   }
 
   private seedOf(phase: Phase, g: number): number {
-    return phase === 'experts' ? g : phase === 'heads' ? HEAD_GROUP + g : SHARED_GROUP;
+    return phase === 'shared' ? SHARED_GROUP : GROUP_BASE * EXPERT_PHASES.indexOf(phase) + g;
   }
 
   /** Regenerates z (±1, 32 signs per draw) over the phase's groups; elsewhere z is never read. */
