@@ -15,6 +15,7 @@ export interface ShardSpec {
   window: number;
   seed: number;
   kernels?: 'native' | 'wasm';
+  firstMember?: number; // population steps: this shard's first member (its streams then pair up)
 }
 
 export interface ShardSnapshot {
@@ -40,7 +41,7 @@ export async function makeShard(spec: ShardSpec): Promise<Shard> {
     const k = await wasmKernels(await kernelsWasm(), floats);
     engine = { kernels: k, base: k.base };
   } else engine = { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out) };
-  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
+  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, spec.firstMember);
 }
 
 export function localShard(shard: Shard): ShardHandle {

@@ -24,6 +24,7 @@ export const TRAIN_DEFAULTS = {
   sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
   headRounds: 8, // head steps (decoders only, on cached features) after each trunk step
   layerwise: 0, // 1: trunk steps perturb one LSTM layer of every expert at a time (layer 1, then layer 2)
+  population: 0, // 1: trunk steps are population steps (streams in ± pairs, low-rank member perturbations)
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
   warmup: 200, // steps of linear lr warm-up
   evalSeconds: 300,
@@ -148,7 +149,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
   const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   for (const k of keys) cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
   return { a, cfg };
 }
@@ -194,7 +195,7 @@ export async function train(argv: string[]): Promise<void> {
   // Shards: streams split evenly; each has its own seed for where its streams start.
   const shards: ShardHandle[] = [];
   for (let i = 0; i < cfg.threads; i++) {
-    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i };
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, firstMember: cfg.population ? (i * cfg.batch) / 2 : undefined };
     shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
   }
   if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));
@@ -257,7 +258,7 @@ export async function train(argv: string[]): Promise<void> {
   while (run.step < cfg.steps && !(between() && (stop || run.step >= stopAt || wall() - wall0 >= minutes * 60))) {
     const step = run.step;
     const trunk = Math.floor(step / cycle);
-    const expertPhase: Phase = cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
+    const expertPhase: Phase = cfg.population ? 'population' : cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
     const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : expertPhase;
     const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
     await new Promise((r) => setImmediate(r)); // let signals (SIGINT, SIGTERM) in between steps
@@ -283,7 +284,22 @@ export async function train(argv: string[]): Promise<void> {
       return vHat > 0 ? g / Math.sqrt(vHat) : 0;
     };
     let coef: Float64Array;
-    if (phase !== 'shared') {
+    if (phase === 'population') {
+      // Members of all shards in order: ĝ per (member, expert), normalised per expert, each member's
+      // share scaled by 1/sqrt(P) so the rank-P update moves a weight about as far as one step.
+      const members = results.flatMap((r) => Array.from(r.members!));
+      const P = members.length / K;
+      coef = new Float64Array(P * K);
+      const slot0 = K + 1 + K * EXPERT_PHASES.indexOf('population');
+      for (let e = 0; e < K; e++) {
+        let ms = 0;
+        for (let g = 0; g < P; g++) ms += (members[g * K + e] / (2 * cfg.eps)) ** 2;
+        if (ms === 0) continue;
+        norm(slot0 + e, Math.sqrt(ms / P)); // keeps the running RMS of this expert's member estimates
+        const rms = Math.sqrt(run.v[slot0 + e] / (1 - 0.99 ** run.n[slot0 + e]));
+        for (let g = 0; g < P; g++) coef[g * K + e] = (lr * members[g * K + e]) / (2 * cfg.eps) / rms / Math.sqrt(P);
+      }
+    } else if (phase !== 'shared') {
       coef = new Float64Array(K);
       const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]); // after the shared slot K
       for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(slot0 + e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));

@@ -21,7 +21,19 @@ export interface Model {
   w: WeightOffsets; // where each tensor sits in kernels.heap
   /** Gates and norms; the TypeScript reference below unless a trainer brings a faster twin. */
   elementwise?: Elementwise;
+  /** A trainer's hook to perturb each stream's copy of an expert matrix; never set for generation. */
+  perturb?: PerturbHook;
 }
+
+/** The expert matrices a trainer may perturb per stream: both LSTM layers and both decoder layers. */
+export type PerturbSite = 'l1' | 'l2' | 'w1' | 'w2';
+
+/**
+ * Called right after Y = W·X + b for expert e at a site, over `rows` consecutive streams starting
+ * at `firstStream` (Y: [rows, out], X: [rows, cols]), so a trainer can add each stream's own
+ * perturbation of [W b] without a copy of the weights per stream.
+ */
+export type PerturbHook = (site: PerturbSite, e: number, y: number, x: number, out: number, cols: number, firstStream: number, rows: number) => void;
 
 /** The elementwise half of a step, over many rows at once. */
 export interface Elementwise {
@@ -188,15 +200,19 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
 
   // Every expert, layer 1: gates = W1·[x; h1] + b1, the cells of all K·B rows at once,
   // then y1 = LN1(h1) goes to the front of layer 2's input.
-  for (let e = 0; e < K; e++)
+  for (let e = 0; e < K; e++) {
     k.matmul(s.g1 + e * B * 4 * H, w.l1W + e * 4 * H * (E + H), w.l1B + e * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, B);
+    m.perturb?.('l1', e, s.g1 + e * B * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, 0, B);
+  }
   ew.lstmCells(a, s.g1, s.c1, s.u1 + E, H, K * B, E + H);
   for (let e = 0; e < K; e++)
     ew.layerNorms(a, s.u1 + e * B * (E + H) + E, E + H, s.u2 + e * B * 2 * H, 2 * H, w.ln1G + e * H, w.ln1B + e * H, H, B);
 
   // Every expert, layer 2: gates = W2·[y1; h2] + b2, then the cells.
-  for (let e = 0; e < K; e++)
+  for (let e = 0; e < K; e++) {
     k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * 2 * H, w.l2B + e * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, B);
+    m.perturb?.('l2', e, s.g2 + e * B * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, 0, B);
+  }
   ew.lstmCells(a, s.g2, s.c2, s.u2 + H, H, K * B, 2 * H);
 
   // The winner alone decodes: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
@@ -204,7 +220,7 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
     const e = winners[j];
     const h2 = s.u2 + (e * B + j) * 2 * H + H;
     ew.layerNorms(a, h2, 0, s.y2 + j * H, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
-    decode(m, e, s.y2 + j * H, s.hid + j * M, s.logits + j * V, 1);
+    decode(m, e, s.y2 + j * H, s.hid + j * M, s.logits + j * V, 1, j);
   }
 }
 
@@ -212,10 +228,12 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
  * Expert e's decoder over `rows` rows of LN2 outputs: hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
  * y2: [rows, H], hid: [rows, M], logits: [rows, V]. (A trainer that caches y2 calls it directly.)
  */
-export function decode(m: Model, e: number, y2: number, hid: number, logits: number, rows: number): void {
+export function decode(m: Model, e: number, y2: number, hid: number, logits: number, rows: number, firstStream = 0): void {
   const { vocab: V, expertHidden: H, mlpHidden: M } = m.config;
   const { kernels: k, w } = m;
   k.matmul(hid, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, rows);
+  m.perturb?.('w1', e, hid, y2, M, H, firstStream, rows);
   gelu(k.heap, hid, rows * M);
   k.matmul(logits, w.mlpW2 + e * V * M, w.mlpB2 + e * V, hid, V, M, rows);
+  m.perturb?.('w2', e, logits, hid, V, M, firstStream, rows);
 }

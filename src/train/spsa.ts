@@ -18,11 +18,12 @@ import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
+import { Population } from './population';
 
 /** Which weights a step perturbs: every expert's whole set, one layer of every expert, the decoders, or the shared weights. */
-export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared';
+export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared' | 'population';
 /** The phases whose groups are per expert (credit per expert), in slot order. */
-export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2'] as const;
+export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2', 'population'] as const;
 
 /** A run of the flat weight array, in floats. */
 export interface Slice {
@@ -86,6 +87,7 @@ export interface PassLoss {
   count: Float64Array; // [K] bytes each expert decoded (the router is fixed, so the same in both passes)
   bytes: number; // bytes scored in each pass
   consumed: number; // new bytes of training text read by this step
+  members?: Float64Array; // population steps: [P, K] loss(+) − loss(−) of each member and expert
 }
 
 /**
@@ -120,7 +122,14 @@ export class Shard {
   private readonly targets: Uint8Array; // [B] the byte each stream must predict
   private readonly losses: Float64Array; // [B]
 
-  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number) {
+  private readonly population: Population | null;
+  private readonly streamLoss: Float64Array; // [B, K] population steps: each stream's loss per expert
+
+  /**
+   * @param firstMember for population steps: the global index of this shard's first member.
+   *   Given, the streams are antithetic pairs (2p, 2p+1) that read the same bytes.
+   */
+  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number, firstMember?: number) {
     this.config = config;
     const layout = weightLayout(config);
     const { kernels, base } = engine;
@@ -149,6 +158,13 @@ export class Shard {
     // Streams start evenly spread through the text, each shifted by a seeded jitter.
     const rng = new Rng(seed);
     this.positions = Float64Array.from({ length: batch }, (_, j) => Math.floor(((j + rng.uniform()) * text.length) / batch));
+    if (firstMember === undefined) this.population = null;
+    else {
+      if (batch % 2) throw new RangeError('population steps need an even batch: streams come in pairs');
+      for (let j = 1; j < batch; j += 2) this.positions[j] = this.positions[j - 1];
+      this.population = new Population(config, layout, this.heap, batch / 2, firstMember);
+    }
+    this.streamLoss = new Float64Array(batch * config.experts);
   }
 
   /** Heap floats this shard needs: weights, the state of B streams, and the head steps' cache. */
@@ -158,6 +174,7 @@ export class Shard {
   }
 
   private slicesOf(phase: Phase): Slice[][] {
+    if (phase === 'population') throw new Error('population steps perturb through the hook, not by slices');
     return phase === 'shared' ? [this.groups.shared] : this.groups[phase];
   }
 
@@ -275,9 +292,66 @@ export class Shard {
     return out;
   }
 
+  /** One pass with every stream pair as a ± member; pairs then carry on from their mean state. */
+  private evaluatePopulation(stepSeed: number, eps: number): PassLoss {
+    const pop = this.population;
+    if (!pop) throw new Error('this shard was not built for population steps');
+    const { experts: K } = this.config;
+    const { s, heap, text, bytes, winners, targets, losses, streamLoss } = this;
+    const B = this.batch;
+    this.loadWeights('heads', 0); // θ itself: the hook adds each stream's perturbation
+    pop.prepare(stepSeed, eps);
+    this.model.perturb = pop.hook;
+    streamLoss.fill(0);
+    const count = new Float64Array(K);
+    try {
+      for (let t = 0; t < this.window; t++) {
+        for (let j = 0; j < B; j++) {
+          bytes[j] = text[(this.positions[j] + t) % text.length];
+          targets[j] = text[(this.positions[j] + t + 1) % text.length];
+        }
+        step(this.model, s, bytes, winners);
+        this.nll(heap, s.logits, B, targets, losses);
+        for (let j = 0; j < B; j++) {
+          streamLoss[j * K + winners[j]] += losses[j];
+          count[winners[j]]++;
+        }
+      }
+    } finally {
+      this.model.perturb = undefined;
+    }
+    this.averagePairs();
+    for (let j = 0; j < B; j++) this.positions[j] = (this.positions[j] + this.window) % text.length;
+    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count, bytes: B * this.window / 2, consumed: (B / 2) * this.window, members: new Float64Array((B / 2) * K) };
+    for (let p = 0; p < B / 2; p++)
+      for (let e = 0; e < K; e++) {
+        const lp = streamLoss[2 * p * K + e], lm = streamLoss[(2 * p + 1) * K + e];
+        out.plus[e] += lp;
+        out.minus[e] += lm;
+        out.members![p * K + e] = lp - lm;
+      }
+    for (let e = 0; e < K; e++) count[e] /= 2; // each byte was read by both streams of its pair
+    return out;
+  }
+
+  /** Sets both streams of every pair to the mean of their states (rows 2p and 2p+1 of every state buffer). */
+  private averagePairs(): void {
+    const { embed: E, routerHidden: R, experts: K, expertHidden: H } = this.config;
+    const { s, heap } = this;
+    const B = this.batch;
+    const buffers: [number, number, number][] = [[s.ur, E + R, 1], [s.cr, R, 1], [s.u1, E + H, K], [s.c1, H, K], [s.u2, 2 * H, K], [s.c2, H, K]];
+    for (const [off, len, groups] of buffers)
+      for (let g = 0; g < groups; g++)
+        for (let p = 0; p < B; p += 2) {
+          const a = off + (g * B + p) * len, b = a + len;
+          for (let i = 0; i < len; i++) heap[a + i] = heap[b + i] = 0.5 * (heap[a + i] + heap[b + i]);
+        }
+  }
+
   /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
     if (phase === 'heads') return this.evaluateHeads(stepSeed, eps);
+    if (phase === 'population') return this.evaluatePopulation(stepSeed, eps);
     const K = this.config.experts;
     const { s, heap } = this;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window, consumed: this.batch * this.window };
@@ -300,8 +374,12 @@ export class Shard {
    * m ← β·m + coef_g·z_g over the phase's groups;  θ ← θ − m (everywhere m is nonzero).
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
-    this.makeZ(stepSeed, phase);
     if (phase !== 'heads') this.cacheValid = false; // the features moved
+    if (phase === 'population') {
+      this.population!.update(stepSeed, coef, coef.length / this.config.experts, this.theta, this.momentum, beta);
+      return;
+    }
+    this.makeZ(stepSeed, phase);
     const { theta, momentum: m, z } = this;
     this.slicesOf(phase).forEach((group, g) => {
       const c = coef[g];
