@@ -8,7 +8,7 @@ import { initWeights } from '../model/init';
 import { Session } from '../engine/session';
 import { countChars } from '../model/utf8';
 import { weightLayout } from '../model/weights';
-import { EXPERT_PHASES, type Phase } from '../train/spsa';
+import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { kernelsWasm, readInput } from './node-engine';
 import { svgPlot } from './plot';
@@ -51,18 +51,8 @@ function unigramBias(text: Uint8Array): Float64Array {
   return counts.map((c) => Math.log(c / total));
 }
 
-function lrAt(cfg: TrainConfig, step: number): number {
-  if (step < cfg.warmup) return (cfg.lr * (step + 1)) / cfg.warmup;
-  const t = Math.min(1, (step - cfg.warmup) / Math.max(1, cfg.steps - cfg.warmup));
-  return cfg.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * t))); // cosine from lr to lr/10
-}
-
-interface RunState {
-  step: number;
-  tokens: number;
+interface RunState extends SpsaState {
   wallSeconds: number;
-  v: number[]; // running mean of ĝ² per estimate slot: shared at K, then K per phase of EXPERT_PHASES
-  n: number[]; // observations per slot, for bias correction
   cfg: TrainConfig;
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
@@ -143,19 +133,28 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
   };
 }
 
-function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig } {
+function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<keyof TrainConfig> } {
   const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
-  for (const k of keys) cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
-  return { a, cfg };
+  const given = new Set<keyof TrainConfig>();
+  for (const k of keys) {
+    cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
+    if (a.flags.has(kebab(k))) given.add(k);
+  }
+  return { a, cfg, given };
 }
 
+/** Settings that shape the shards' streams and state: a resumed run cannot change them. */
+const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['batch', 'window', 'threads', 'population', 'seed'];
+
 export async function train(argv: string[]): Promise<void> {
-  let { a, cfg } = parseTrainArgs(argv);
+  const parsed = parseTrainArgs(argv);
+  const { a, given } = parsed;
+  let cfg = parsed.cfg;
   const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
   const outDir = stringFlag(a, 'out') ?? 'runs/main';
   const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity); // stop after this much wall time ...
@@ -181,7 +180,10 @@ export async function train(argv: string[]): Promise<void> {
     if (!existsSync(statePath)) throw new UsageError(`--resume: no ${statePath}`);
     restored = loadState(statePath, floats);
     run = restored.run;
-    cfg = run.cfg; // a resumed run keeps its own settings
+    // A resumed run keeps its own settings, but for those given again (say, a lower --lr to cool down).
+    for (const k of given) if (FIXED_ON_RESUME.includes(k) && cfg[k] !== run.cfg[k]) throw new UsageError(`--${k} cannot change on --resume (the run has ${run.cfg[k]})`);
+    cfg = { ...TRAIN_DEFAULTS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
+    run.cfg = cfg;
     theta = restored.theta;
   } else {
     theta = initWeights(config, cfg.seed);
@@ -250,76 +252,14 @@ export async function train(argv: string[]): Promise<void> {
   };
 
   if (run.step === 0) await evaluateAndLog();
-  // A cycle: one trunk step (experts, or every sharedEvery-th time the shared weights), then head
-  // steps on that window's cached features. Runs stop and checkpoint only between cycles, where no
-  // cache is live, so a resumed run continues exactly as an unbroken one would.
-  const cycle = cfg.headRounds + 1;
-  const between = () => run.step % cycle === 0;
+  // Runs stop and checkpoint only between cycles, where no head cache is live, so a resumed run
+  // continues exactly as an unbroken one would.
+  const between = () => betweenCycles(cfg, run.step);
   while (run.step < cfg.steps && !(between() && (stop || run.step >= stopAt || wall() - wall0 >= minutes * 60))) {
-    const step = run.step;
-    const trunk = Math.floor(step / cycle);
-    const expertPhase: Phase = cfg.population ? 'population' : cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
-    const phase: Phase = step % cycle !== 0 ? 'heads' : trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : expertPhase;
-    const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
     await new Promise((r) => setImmediate(r)); // let signals (SIGINT, SIGTERM) in between steps
-    const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
-    const plus = new Float64Array(K), minus = new Float64Array(K), count = new Float64Array(K);
-    let bytes = 0, consumed = 0;
-    for (const r of results) {
-      for (let e = 0; e < K; e++) {
-        plus[e] += r.plus[e];
-        minus[e] += r.minus[e];
-        count[e] += r.count[e];
-      }
-      bytes += r.bytes;
-      consumed += r.consumed;
-    }
-    // Normalised estimates: ĝ / sqrt(running mean of ĝ²), per slot (each expert, and shared).
-    const lr = lrAt(cfg, step) * (1 - cfg.beta);
-    const norm = (slot: number, g: number) => {
-      while (run.v.length <= slot) run.v.push(0), run.n.push(0);
-      run.v[slot] = 0.99 * run.v[slot] + 0.01 * g * g;
-      run.n[slot]++;
-      const vHat = run.v[slot] / (1 - 0.99 ** run.n[slot]);
-      return vHat > 0 ? g / Math.sqrt(vHat) : 0;
-    };
-    let coef: Float64Array;
-    if (phase === 'population') {
-      // Members of all shards in order: ĝ per (member, expert), normalised per expert, each member's
-      // share scaled by 1/sqrt(P) so the rank-P update moves a weight about as far as one step.
-      const members = results.flatMap((r) => Array.from(r.members!));
-      const P = members.length / K;
-      coef = new Float64Array(P * K);
-      const slot0 = K + 1 + K * EXPERT_PHASES.indexOf('population');
-      for (let e = 0; e < K; e++) {
-        let ms = 0;
-        for (let g = 0; g < P; g++) ms += (members[g * K + e] / (2 * cfg.eps)) ** 2;
-        if (ms === 0) continue;
-        norm(slot0 + e, Math.sqrt(ms / P)); // keeps the running RMS of this expert's member estimates
-        const rms = Math.sqrt(run.v[slot0 + e] / (1 - 0.99 ** run.n[slot0 + e]));
-        for (let g = 0; g < P; g++) coef[g * K + e] = (lr * members[g * K + e]) / (2 * cfg.eps) / rms / Math.sqrt(P);
-      }
-    } else if (phase !== 'shared') {
-      coef = new Float64Array(K);
-      const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]); // after the shared slot K
-      for (let e = 0; e < K; e++) if (count[e] > 0) coef[e] = lr * norm(slot0 + e, (plus[e] - minus[e]) / (2 * cfg.eps * count[e]));
-    } else {
-      const dl = plus.reduce((s, x) => s + x, 0) - minus.reduce((s, x) => s + x, 0);
-      coef = Float64Array.of(lr * norm(K, dl / (2 * cfg.eps * bytes)));
-    }
-    // Balancing: raise the score bias of under-loaded experts, lower the over-loaded.
-    const routerDelta = new Float64Array(K);
-    maxLoad = 0;
-    for (let e = 0; e < K; e++) {
-      const load = count[e] / bytes;
-      maxLoad = Math.max(maxLoad, load);
-      if (phase !== 'heads') routerDelta[e] = cfg.balance * Math.sign(1 / K - load); // once per window of text
-    }
-    await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
-    const l = (plus.reduce((s, x) => s + x, 0) + minus.reduce((s, x) => s + x, 0)) / (2 * bytes);
-    trainLoss = Number.isNaN(trainLoss) ? l : 0.98 * trainLoss + 0.02 * l;
-    run.step++;
-    run.tokens += consumed;
+    const report = await spsaStep(cfg, run, shards, K);
+    maxLoad = report.maxLoad;
+    trainLoss = Number.isNaN(trainLoss) ? report.loss : 0.98 * trainLoss + 0.02 * report.loss;
     run.wallSeconds = wall();
 
     const now = wall();

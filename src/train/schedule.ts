@@ -1,0 +1,130 @@
+// One SPSA training step across shards: which weights move, the normalised coefficients, the load
+// balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
+import { EXPERT_PHASES, type PassLoss, type Phase } from './spsa';
+
+export interface SpsaSettings {
+  lr: number; // per-weight step size (updates are normalised)
+  eps: number; // perturbation size
+  beta: number; // momentum
+  steps: number; // the schedule's length (lr decays over it)
+  warmup: number; // steps of linear lr warm-up
+  sharedEvery: number; // every Nth trunk step moves the embedding and router instead of the experts
+  headRounds: number; // head steps (decoders only, on cached features) after each trunk step
+  layerwise: number; // 1: trunk steps perturb one LSTM layer of every expert at a time
+  population: number; // 1: trunk steps are population steps
+  balance: number; // router-bias nudge toward equal expert load, per trunk step
+  seed: number;
+}
+
+/** What persists between steps: counts, and the running mean of ĝ² per estimate slot. */
+export interface SpsaState {
+  step: number;
+  tokens: number; // bytes of training text read
+  v: number[]; // slot K: shared; then K slots per phase of EXPERT_PHASES
+  n: number[]; // observations per slot, for bias correction
+}
+
+/** A shard, here or in another thread: only seeds, phases and scalars go in and out. */
+export interface ShardLike {
+  evaluate(stepSeed: number, phase: Phase, eps: number): Promise<PassLoss>;
+  apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number, routerDelta: Float64Array): Promise<void>;
+}
+
+export function lrAt(cfg: SpsaSettings, step: number): number {
+  if (step < cfg.warmup) return (cfg.lr * (step + 1)) / cfg.warmup;
+  const t = Math.min(1, (step - cfg.warmup) / Math.max(1, cfg.steps - cfg.warmup));
+  return cfg.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * t))); // cosine from lr to lr/10
+}
+
+/**
+ * A cycle is one trunk step (the experts, or every sharedEvery-th time the shared weights) then
+ * headRounds head steps on that window's cached features.
+ */
+export function phaseAt(cfg: SpsaSettings, step: number): Phase {
+  const cycle = cfg.headRounds + 1;
+  const trunk = Math.floor(step / cycle);
+  if (step % cycle !== 0) return 'heads';
+  if (trunk % cfg.sharedEvery === cfg.sharedEvery - 1) return 'shared';
+  return cfg.population ? 'population' : cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
+}
+
+/** Steps at which no head cache is live: stopping and checkpointing there resumes exactly. */
+export const betweenCycles = (cfg: SpsaSettings, step: number): boolean => step % (cfg.headRounds + 1) === 0;
+
+export interface StepReport {
+  phase: Phase;
+  loss: number; // mean nats per byte over both passes
+  maxLoad: number; // the busiest expert's share of the bytes
+}
+
+export async function spsaStep(cfg: SpsaSettings, state: SpsaState, shards: ShardLike[], K: number): Promise<StepReport> {
+  const step = state.step;
+  const phase = phaseAt(cfg, step);
+  const seed = (Math.imul(cfg.seed, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1)) >>> 0;
+  const results = await Promise.all(shards.map((s) => s.evaluate(seed, phase, cfg.eps)));
+  const plus = new Float64Array(K), minus = new Float64Array(K), count = new Float64Array(K);
+  let bytes = 0, consumed = 0;
+  for (const r of results) {
+    for (let e = 0; e < K; e++) {
+      plus[e] += r.plus[e];
+      minus[e] += r.minus[e];
+      count[e] += r.count[e];
+    }
+    bytes += r.bytes;
+    consumed += r.consumed;
+  }
+  const coef = coefficients(cfg, state, phase, results, plus, minus, count, bytes, K);
+  // Balancing: raise the score bias of under-loaded experts, lower the over-loaded; once per window.
+  const routerDelta = new Float64Array(K);
+  let maxLoad = 0;
+  for (let e = 0; e < K; e++) {
+    const load = count[e] / bytes;
+    maxLoad = Math.max(maxLoad, load);
+    if (phase !== 'heads') routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
+  }
+  await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
+  state.step++;
+  state.tokens += consumed;
+  const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
+  return { phase, loss: (sum(plus) + sum(minus)) / (2 * bytes), maxLoad };
+}
+
+/** Normalised estimates: ĝ / sqrt(running mean of ĝ²) per slot, times the step size. */
+function coefficients(cfg: SpsaSettings, state: SpsaState, phase: Phase, results: PassLoss[], plus: Float64Array, minus: Float64Array, count: Float64Array, bytes: number, K: number): Float64Array {
+  const lr = lrAt(cfg, state.step) * (1 - cfg.beta);
+  const observe = (slot: number, g2: number) => {
+    while (state.v.length <= slot) state.v.push(0), state.n.push(0);
+    state.v[slot] = 0.99 * state.v[slot] + 0.01 * g2;
+    state.n[slot]++;
+    return Math.sqrt(state.v[slot] / (1 - 0.99 ** state.n[slot])); // the bias-corrected RMS
+  };
+  if (phase === 'shared') {
+    const g = (plus.reduce((s, x) => s + x, 0) - minus.reduce((s, x) => s + x, 0)) / (2 * cfg.eps * bytes);
+    const rms = observe(K, g * g);
+    return Float64Array.of(rms > 0 ? (lr * g) / rms : 0);
+  }
+  const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]);
+  if (phase === 'population') {
+    // Members of all shards in order; each member's share is scaled by 1/sqrt(P) so the rank-P
+    // update moves a weight about as far as one ordinary step.
+    const members = results.flatMap((r) => Array.from(r.members!));
+    const P = members.length / K;
+    const coef = new Float64Array(P * K);
+    for (let e = 0; e < K; e++) {
+      let ms = 0;
+      for (let g = 0; g < P; g++) ms += (members[g * K + e] / (2 * cfg.eps)) ** 2;
+      if (ms === 0) continue;
+      const rms = observe(slot0 + e, ms / P);
+      for (let g = 0; g < P; g++) coef[g * K + e] = (lr * members[g * K + e]) / (2 * cfg.eps) / rms / Math.sqrt(P);
+    }
+    return coef;
+  }
+  const coef = new Float64Array(K);
+  for (let e = 0; e < K; e++) {
+    if (count[e] === 0) continue; // an expert that decoded nothing learned nothing
+    const g = (plus[e] - minus[e]) / (2 * cfg.eps * count[e]);
+    const rms = observe(slot0 + e, g * g);
+    coef[e] = rms > 0 ? (lr * g) / rms : 0;
+  }
+  return coef;
+}
