@@ -1,13 +1,94 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+import { readSoma } from './src/model/format';
+
+// The strict policy of the built app. The dev server injects an inline client script, so it runs without one.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+/**
+ * The built page loads its bundle as a classic deferred script: Chromium refuses module scripts
+ * (and anything marked crossorigin) on a page opened from file://, and a classic script still runs
+ * there, so the app can boot, explain, and take soma.bin from a file picker.
+ */
+function buildHtml(): Plugin {
+  return {
+    name: 'soma-build-html',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html) =>
+        html
+          .replace(/<script type="module" crossorigin src=/g, '<script defer src=')
+          .replace(/ crossorigin(?=[ >])/g, '')
+          .replace('<meta charset="utf-8" />', `<meta charset="utf-8" />\n    <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}" />`),
+    },
+  };
+}
+
+/**
+ * Tells the app which soma.bin it ships (format version, SHA-256, size), read from the file's own
+ * header, so a reload can take the weights from IndexedDB without asking the network whether they changed.
+ */
+function shippedWeights(): Plugin {
+  return {
+    name: 'soma-shipped-weights',
+    async config(_, env) {
+      if (env.mode === 'test') return;
+      let shipped = null;
+      try {
+        const f = await readSoma(readFileSync(new URL('./public/soma.bin', import.meta.url)));
+        shipped = { version: f.version, sha256: f.sha256, fileBytes: f.fileBytes };
+      } catch {
+        // No usable shipped file: the app fetches whatever is served and validates it then.
+      }
+      return { define: { 'import.meta.env.SOMA_WEIGHTS': JSON.stringify(shipped) } };
+    },
+  };
+}
 
 export default defineConfig({
   // Relative URLs, so the built app works from the root of a server or from any sub-path.
   base: './',
   worker: { format: 'es' },
-  build: { target: 'es2022', assetsInlineLimit: 0 },
+  build: {
+    target: 'es2022',
+    assetsInlineLimit: 0,
+    modulePreload: false,
+    cssCodeSplit: false, // one stylesheet file: an inline <style> would need a looser content security policy
+    // One classic script (see buildHtml); the engine's worker stays a module of its own.
+    rollupOptions: { output: { format: 'iife', inlineDynamicImports: true } },
+  },
   server: { port: 5173, strictPort: true },
   preview: { port: 4173, strictPort: true },
+  plugins: [
+    buildHtml(),
+    shippedWeights(),
+    VitePWA({
+      injectRegister: false, // src/boot/service-worker.ts registers it through workbox-window
+      registerType: 'prompt', // a new version waits until the user says reload
+      manifest: false, // public/manifest.webmanifest is ours, linked from index.html
+      workbox: {
+        // The app shell, the engine's worker and its WASM kernels. soma.bin is not precached:
+        // the app keeps it in IndexedDB, so it is downloaded once, not twice.
+        globPatterns: ['**/*.{html,js,css,wasm,webmanifest,png,svg}'],
+        navigateFallback: 'index.html',
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   test: {
     include: ['tests/**/*.test.ts'],
     environment: 'node',

@@ -1,7 +1,35 @@
-// Start-up: create the engine client and mount the app.
+// Start-up: the engine (in a worker, or in the page when opened from file://), the weights' store,
+// the service worker, and the app that shows them all.
+import { inPageWorker } from './boot/in-page-worker';
+import { registerAppShell } from './boot/service-worker';
 import { EngineClient } from './engine/client';
+import type { BackendChoice } from './engine/protocol';
+import { WeightsStore } from './store/weights-store';
 import './ui/soma-app';
-import type { SomaApp } from './ui/soma-app';
 
-const app = document.querySelector('soma-app') as SomaApp;
-app.engine = new EngineClient();
+const fromFile = location.protocol === 'file:';
+
+/** ?backend=js or ?backend=wasm forces an engine; anything else lets the engine choose. */
+function backendChoice(): BackendChoice {
+  if (fromFile) return 'js'; // the WASM kernels can't be fetched from file://
+  const asked = new URLSearchParams(location.search).get('backend');
+  return asked === 'js' ? 'js' : asked === 'wasm' || asked === 'wasm-simd' ? 'wasm-simd' : 'auto';
+}
+
+// Constructed while this script first runs: the built bundle finds the worker's file relative to
+// document.currentScript, which is only set during that first run.
+const engine = new EngineClient(fromFile ? inPageWorker() : undefined);
+
+const app = document.querySelector('soma-app')!;
+app.services = {
+  engine,
+  backend: backendChoice(),
+  inPage: fromFile,
+  weights: {
+    store: WeightsStore.open(),
+    url: 'soma.bin',
+    shipped: import.meta.env.SOMA_WEIGHTS ?? null,
+    fromFile,
+  },
+  shell: registerAppShell(import.meta.env.PROD),
+};

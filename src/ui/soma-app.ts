@@ -1,68 +1,231 @@
-// A first page over the engine: load the shipped weights, prompt, generate, stop.
-import { LitElement, css, html } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import type { BackendChoice, Engine, EngineStats, Loaded } from '../engine/protocol';
-import { DEFAULT_SAMPLING } from '../model/sampler';
-import { Utf8Stream, encodeUtf8 } from '../model/utf8';
+// The page: it wires the controllers (weights, engine, settings, service worker) to the components
+// and lays them out. Each component shows one thing; this one decides what to show.
+import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { AppShell } from '../boot/service-worker';
+import type { BackendChoice, Engine } from '../engine/protocol';
+import { EngineController } from './engine-controller';
+import type { SettingInputEvent } from './soma-controls';
+import type { SomaOutput } from './soma-output';
+import type { GenerateEvent } from './soma-prompt';
+import type { WeightsFileEvent } from './soma-weights-picker';
+import { SettingsController } from './settings-controller';
+import { ShellController } from './shell-controller';
+import { controls } from './theme';
+import { type WeightsSetup, WeightsController } from './weights-controller';
+import './soma-about';
+import './soma-controls';
+import './soma-copy-button';
+import './soma-expert-legend';
+import './soma-load-progress';
+import './soma-model-header';
+import './soma-notices';
+import './soma-output';
+import './soma-prompt';
+import './soma-stats-bar';
+import './soma-weights-picker';
+
+/** What the page is given at start-up (src/main.ts). */
+export interface AppServices {
+  engine: Engine;
+  backend: BackendChoice;
+  /** The engine runs in the page, not in a worker (a page opened from file://). */
+  inPage: boolean;
+  weights: Omit<WeightsSetup, 'load'>;
+  shell: AppShell;
+}
 
 @customElement('soma-app')
 export class SomaApp extends LitElement {
-  @property({ attribute: false }) engine?: Engine;
-  @state() private loaded?: Loaded;
-  @state() private status = 'loading weights…';
-  @state() private output = '';
-  @state() private running = false;
-  @state() private stats?: EngineStats;
-  private backend: BackendChoice = new URLSearchParams(location.search).get('backend') === 'js' ? 'js' : 'auto';
+  @property({ attribute: false }) services?: AppServices;
+  @state() private colored = false;
+  @query('soma-output') private output?: SomaOutput;
+  private readonly settings = new SettingsController(this);
+  private engine?: EngineController;
+  private weights?: WeightsController;
+  private shell?: ShellController;
 
-  static override styles = css`
-    :host { display: block; max-width: 48rem; margin: 0 auto; padding: 1rem; font: 16px/1.5 system-ui, sans-serif; }
-    textarea { width: 100%; box-sizing: border-box; font: inherit; }
-    pre { white-space: pre-wrap; word-break: break-word; background: #8881; padding: 0.75rem; min-height: 6rem; }
-    .stats { font: 13px ui-monospace, monospace; opacity: 0.8; }
-  `;
+  static override styles = [
+    controls,
+    css`
+      :host {
+        display: block;
+        max-width: 68rem;
+        margin: 0 auto;
+        padding: 1rem 1rem 3rem;
+      }
+      .top {
+        display: flex;
+        flex-direction: column;
+        gap: 0.75rem;
+        margin-bottom: 1.25rem;
+      }
+      .layout {
+        display: grid;
+        gap: 1rem;
+      }
+      .work,
+      .side {
+        display: flex;
+        flex-direction: column;
+        gap: 0.75rem;
+        min-width: 0;
+      }
+      @media (min-width: 60rem) {
+        .layout {
+          grid-template-columns: minmax(0, 1fr) 19rem;
+          align-items: start;
+        }
+      }
+      .status {
+        margin: 0;
+        min-height: 1.5rem;
+        color: var(--muted);
+      }
+      .error {
+        margin: 0;
+        color: var(--danger);
+        overflow-wrap: anywhere;
+      }
+      .tools {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        justify-content: space-between;
+        gap: 0.5rem;
+      }
+      .toggle {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.4rem;
+        min-height: 2.5rem;
+        cursor: pointer;
+      }
+      .toggle input {
+        width: 1.1rem;
+        height: 1.1rem;
+        accent-color: var(--accent);
+      }
+    `,
+  ];
 
-  override async firstUpdated(): Promise<void> {
-    try {
-      const res = await fetch('soma.bin');
-      if (!res.ok) throw new Error(`soma.bin: HTTP ${res.status}`);
-      this.loaded = await this.engine!.load(await res.arrayBuffer(), this.backend);
-      this.status = `ready: ${this.loaded.info.params.toLocaleString()} parameters on ${this.loaded.info.backend}`;
-    } catch (e) {
-      this.status = `could not load the model: ${(e as Error).message}`;
-    }
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('services') || !this.services || this.engine) return;
+    const { engine, backend, weights, shell } = this.services;
+    this.engine = new EngineController(this, engine);
+    this.shell = new ShellController(this, shell);
+    this.weights = new WeightsController(this, {
+      ...weights,
+      load: async (bytes) => {
+        await this.engine!.load(bytes, backend);
+      },
+    });
+    void this.weights.start();
   }
 
-  private async generate(): Promise<void> {
-    const prompt = (this.renderRoot.querySelector('#prompt') as HTMLTextAreaElement).value;
-    this.running = true;
-    this.output = prompt;
-    const utf8 = new Utf8Stream();
-    try {
-      const gen = this.engine!.generate(encodeUtf8(prompt), { ...DEFAULT_SAMPLING, seed: (Math.random() * 2 ** 32) >>> 0, length: 400, continue: false });
-      for await (const chunk of gen) {
-        this.output += utf8.push(chunk.bytes);
-        this.stats = chunk.stats;
-      }
-      this.output += utf8.end();
-    } catch (e) {
-      this.status = (e as Error).message;
-    } finally {
-      this.running = false;
+  private onGenerate(e: GenerateEvent): void {
+    const settings = this.settings.value;
+    if (settings) void this.engine?.generate(e.detail.prompt, settings);
+  }
+
+  /** What the page is doing, in one line. */
+  private statusLine(): string {
+    const w = this.weights;
+    const en = this.engine;
+    if (!w || !en) return 'Starting…';
+    switch (w.phase) {
+      case 'checking':
+        return 'Looking for the model on this device…';
+      case 'downloading':
+        return 'Downloading the model…';
+      case 'verifying':
+        return 'Checking soma.bin against its SHA-256…';
+      case 'loading':
+        return 'Loading the model…';
+      case 'need-file':
+        return 'Waiting for soma.bin.';
     }
+    if (en.running) return 'Generating…';
+    const done = en.run?.done;
+    if (done?.stats && done.reason !== 'failed')
+      return `Generated ${done.stats.generated.toLocaleString('en')} bytes in ${(done.stats.ms / 1000).toFixed(2)} s${done.reason === 'stopped' ? ' (stopped)' : ''}.`;
+    return `Ready: ${en.loaded?.info.backend ?? ''} engine.`;
+  }
+
+  private weightsPanel() {
+    const w = this.weights;
+    if (!w || w.phase === 'ready') return nothing;
+    if (w.phase === 'need-file')
+      return html`<soma-weights-picker .reason=${w.problem ?? ''} @weights-file=${(e: WeightsFileEvent) => void w.useFile(e.detail.file)}></soma-weights-picker>`;
+    if (w.phase === 'downloading') return html`<soma-load-progress label="Downloading soma.bin:" .loaded=${w.progress.loaded} .total=${w.progress.total}></soma-load-progress>`;
+    return nothing;
   }
 
   override render() {
-    const s = this.stats;
+    const en = this.engine;
+    const w = this.weights;
+    const info = en?.loaded?.info;
+    const insight = en?.insight;
+    const ready = w?.phase === 'ready' && !!info;
+    const blockedBy = !ready ? 'Generate waits for the model.' : !this.settings.value ? 'Generate waits for valid settings.' : '';
     return html`
-      <h1>SOMA</h1>
-      <p role="status">${this.status}</p>
-      <label for="prompt">Prompt</label>
-      <textarea id="prompt" rows="3">The </textarea>
-      <button id="generate" @click=${this.generate} ?disabled=${!this.loaded || this.running}>Generate</button>
-      <button id="stop" @click=${() => this.engine!.stop()} ?disabled=${!this.running}>Stop</button>
-      <pre id="output" aria-live="polite">${this.output}</pre>
-      ${s ? html`<p class="stats">${s.tokPerSec.toFixed(0)} tok/s · ${s.msPerTok.toFixed(3)} ms/tok · ctx ${s.contextBytes} · mem ${(s.memoryBytes / 1e6).toFixed(1)} MB · ${this.loaded?.info.backend}</p>` : ''}
+      <div class="top">
+        <soma-model-header .info=${info}></soma-model-header>
+        <soma-notices
+          .shell=${this.shell?.state}
+          .storage=${w?.storage}
+          ?weightsReady=${ready}
+          ?weightsStored=${!!w?.stored}
+          .note=${w?.note ?? ''}
+          @apply-update=${() => this.shell?.applyUpdate()}
+        ></soma-notices>
+      </div>
+      <div class="layout">
+        <main class="work">
+          ${this.weightsPanel()}
+          <soma-prompt
+            ?blocked=${!!blockedBy}
+            ?running=${!!en?.running}
+            .reason=${blockedBy}
+            @generate=${this.onGenerate}
+            @stop=${() => en?.stop()}
+          ></soma-prompt>
+          <p class="status" role="status">${this.statusLine()}</p>
+          ${en?.error ? html`<p class="error" role="alert">${en.error}</p>` : nothing}
+          <div class="tools">
+            <label class="toggle"><input type="checkbox" .checked=${this.colored} @change=${(e: Event) => (this.colored = (e.target as HTMLInputElement).checked)} />colour by expert</label>
+            <soma-copy-button .source=${() => this.output?.text ?? ''} ?disabled=${!en?.run}></soma-copy-button>
+          </div>
+          ${this.colored && info ? html`<soma-expert-legend .experts=${info.config.experts} .shares=${insight?.bytes ? insight.shares : []}></soma-expert-legend>` : nothing}
+          <soma-output .run=${en?.run} ?colored=${this.colored}></soma-output>
+          <soma-stats-bar
+            .stats=${en?.stats}
+            .backend=${info?.backend}
+            .memoryBytes=${en?.loaded?.memoryBytes}
+            .experts=${info?.config.experts ?? 16}
+            .shares=${insight?.shares ?? []}
+            .evenness=${insight?.evenness ?? null}
+            .entropy=${insight?.recentEntropy ?? []}
+            .bits=${insight?.lastBits ?? null}
+            .meanBits=${insight?.meanBits ?? null}
+          ></soma-stats-bar>
+        </main>
+        <aside class="side" aria-label="Settings">
+          <soma-controls
+            .raw=${this.settings.raw}
+            .hints=${this.settings.hints}
+            @setting-input=${(e: SettingInputEvent) => this.settings.set(e.detail.key, e.detail.raw)}
+            @settings-reset=${() => this.settings.reset()}
+          ></soma-controls>
+        </aside>
+      </div>
+      <soma-about
+        .info=${info}
+        .storage=${w?.storage}
+        ?inPage=${!!this.services?.inPage}
+        ?offline=${this.shell?.state.kind !== 'unsupported' && this.shell?.state.kind !== 'failed'}
+        .tokPerSec=${en?.stats?.tokPerSec ?? null}
+      ></soma-about>
     `;
   }
 }

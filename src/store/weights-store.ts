@@ -1,0 +1,142 @@
+// The weights' home between visits: one soma.bin in IndexedDB (through idb-keyval), keyed by its
+// format version and SHA-256. Saving a new one removes the others, so a new version replaces the
+// old. When IndexedDB is missing, refuses to open or is over quota, the store says so and the app
+// keeps the weights in memory for this visit.
+import { createStore, del, get, keys, set } from 'idb-keyval';
+
+/** What identifies a soma.bin: the build knows these for the file it ships. */
+export interface WeightsId {
+  version: number;
+  sha256: string;
+  fileBytes: number;
+}
+
+export interface StoredWeights extends WeightsId {
+  bytes: ArrayBuffer;
+  savedAt: number; // ms since the epoch
+  origin: string; // "network", or the name of the file the user picked
+}
+
+/** The part of idb-keyval the store needs; the unit tests give it a Map. */
+export interface KeyValue {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  del(key: string): Promise<void>;
+  keys(): Promise<IDBValidKey[]>;
+}
+
+export type StoreMode = { kind: 'indexeddb'; persisted: boolean | null } | { kind: 'memory'; reason: string };
+
+const PREFIX = 'soma.bin ';
+export const weightsKey = (id: Pick<WeightsId, 'version' | 'sha256'>): string => `${PREFIX}v${id.version} ${id.sha256}`;
+
+const isStoredWeights = (v: unknown): v is StoredWeights =>
+  typeof v === 'object' && v !== null && (v as StoredWeights).bytes instanceof ArrayBuffer && typeof (v as StoredWeights).sha256 === 'string';
+
+/** Says in a few words why IndexedDB failed. */
+function storageProblem(e: unknown): string {
+  const name = (e as Error)?.name;
+  if (name === 'QuotaExceededError') return "the browser's storage quota is full";
+  if (name === 'InvalidStateError' || name === 'SecurityError') return 'this browser does not allow IndexedDB here (a private window?)';
+  return `IndexedDB failed: ${(e as Error)?.message ?? String(e)}`;
+}
+
+export class WeightsStore {
+  mode: StoreMode;
+
+  constructor(
+    private readonly kv: KeyValue | null,
+    unavailable = 'this browser has no IndexedDB',
+  ) {
+    this.mode = kv ? { kind: 'indexeddb', persisted: null } : { kind: 'memory', reason: unavailable };
+  }
+
+  /** The browser's IndexedDB, or a memory-only store where there is none. */
+  static open(): WeightsStore {
+    try {
+      if (typeof indexedDB === 'undefined' || indexedDB === null) return new WeightsStore(null);
+      const store = createStore('soma', 'weights');
+      return new WeightsStore({
+        get: (k) => get(k, store),
+        set: (k, v) => set(k, v, store),
+        del: (k) => del(k, store),
+        keys: () => keys(store),
+      });
+    } catch (e) {
+      return new WeightsStore(null, storageProblem(e));
+    }
+  }
+
+  private fallBack(e: unknown): void {
+    this.mode = { kind: 'memory', reason: storageProblem(e) };
+  }
+
+  private async weightKeys(): Promise<string[]> {
+    return (await this.kv!.keys()).filter((k): k is string => typeof k === 'string' && k.startsWith(PREFIX));
+  }
+
+  /** The stored file with this id; with no id, the most recently saved one. */
+  async find(id?: Pick<WeightsId, 'version' | 'sha256'> | null): Promise<StoredWeights | undefined> {
+    if (this.mode.kind !== 'indexeddb') return undefined;
+    try {
+      if (id) {
+        const v = await this.kv!.get(weightsKey(id));
+        return isStoredWeights(v) ? v : undefined;
+      }
+      let newest: StoredWeights | undefined;
+      for (const k of await this.weightKeys()) {
+        const v = await this.kv!.get(k);
+        if (isStoredWeights(v) && (!newest || v.savedAt > newest.savedAt)) newest = v;
+      }
+      return newest;
+    } catch (e) {
+      this.fallBack(e);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stores a verified file and removes every other one. Returns false when it could not be stored
+   * (the mode then says why); the caller carries on from memory.
+   */
+  async save(id: WeightsId, bytes: ArrayBuffer, origin: string): Promise<boolean> {
+    if (this.mode.kind !== 'indexeddb') return false;
+    const key = weightsKey(id);
+    const entry: StoredWeights = { ...id, bytes, savedAt: Date.now(), origin };
+    try {
+      try {
+        await this.kv!.set(key, entry);
+      } catch (e) {
+        if ((e as Error)?.name !== 'QuotaExceededError') throw e;
+        // The old version may be what fills the quota: drop it first, then try once more.
+        for (const k of await this.weightKeys()) await this.kv!.del(k);
+        await this.kv!.set(key, entry);
+      }
+      for (const k of await this.weightKeys()) if (k !== key) await this.kv!.del(k);
+      return true;
+    } catch (e) {
+      this.fallBack(e);
+      return false;
+    }
+  }
+
+  async remove(id: Pick<WeightsId, 'version' | 'sha256'>): Promise<void> {
+    if (this.mode.kind !== 'indexeddb') return;
+    try {
+      await this.kv!.del(weightsKey(id));
+    } catch (e) {
+      this.fallBack(e);
+    }
+  }
+
+  /** Asks the browser not to evict the weights under storage pressure. */
+  async persist(): Promise<void> {
+    if (this.mode.kind !== 'indexeddb') return;
+    try {
+      const granted = (await globalThis.navigator?.storage?.persist?.()) ?? null;
+      if (this.mode.kind === 'indexeddb') this.mode = { kind: 'indexeddb', persisted: granted };
+    } catch {
+      // Persistence is a request, not a requirement.
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// Numbers as the page prints them.
+
+/** 2,411,264 → "2.41 MB". */
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 2)} MB`;
+}
+
+/** 602384 → "602,384". */
+export const grouped = (n: number): string => Math.round(n).toLocaleString('en');
+
+/** The mean of the held-out splits' nats/char, or null for an untrained model. */
+export function meanNatsPerChar(val: Record<string, number> | null | undefined): number | null {
+  const xs = Object.values(val ?? {}).filter((x) => typeof x === 'number' && Number.isFinite(x));
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
