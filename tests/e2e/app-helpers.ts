@@ -1,0 +1,44 @@
+// Shared steps of the app's browser tests: where things are, waiting for the model, generating.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Page, type TestInfo, expect } from '@playwright/test';
+import { type SomaConfig, paramCount } from '../../src/model/config';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DIST = `${ROOT}dist`;
+export const WEIGHTS_PATH = `${ROOT}public/soma.bin`;
+export const weights = (): Buffer => readFileSync(WEIGHTS_PATH);
+
+/** The shipped model's config, read from its header: the tests hold for trained weights too. */
+export const shippedConfig = (): SomaConfig => {
+  const bytes = weights();
+  const len = bytes.readUInt32LE(8);
+  return JSON.parse(bytes.subarray(12, 12 + len).toString('utf8')).config;
+};
+export const shippedParams = (): string => paramCount(shippedConfig()).toLocaleString('en');
+
+/** soma.bin with one bit flipped in its last tensor: its SHA-256 no longer matches the header. */
+export function corruptWeights(): Buffer {
+  const bytes = Buffer.from(weights());
+  bytes[bytes.length - 5] ^= 0x40;
+  return bytes;
+}
+
+export const status = (page: Page) => page.locator('soma-app p.status');
+export const output = (page: Page) => page.getByRole('region', { name: 'Generated text' });
+
+export async function waitReady(page: Page, timeout = 30_000): Promise<void> {
+  await expect(status(page)).toContainText('Ready', { timeout });
+}
+
+/** Clicks Generate and waits for the run to finish; returns the bytes the engine reports. */
+export async function generate(page: Page): Promise<number> {
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText(/Generated [\d,]+ bytes/, { timeout: 60_000 });
+  const line = (await status(page).textContent())!;
+  return Number(line.match(/Generated ([\d,]+) bytes/)![1].replace(/,/g, ''));
+}
+
+export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}

@@ -1,0 +1,133 @@
+// Where the weights come from and what happens when they can't: IndexedDB keyed by version and
+// hash, a page opened from file://, a corrupt download, a picked or dropped file, no IndexedDB.
+import { pathToFileURL } from 'node:url';
+import { type Page, type Request, expect, test } from '@playwright/test';
+import { readSoma } from '../../src/model/format';
+import { DIST, WEIGHTS_PATH, corruptWeights, generate, shot, status, waitReady, weights } from './app-helpers';
+
+const picker = (page: Page) => page.locator('soma-weights-picker');
+
+/** The keys of the app's IndexedDB weights store. */
+const storedKeys = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open('soma');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('weights').objectStore('weights').getAllKeys();
+          req.onsuccess = () => resolve(req.result as string[]);
+        };
+      }),
+  );
+
+test('the weights are stored under their version and hash; a reload never fetches them again; a new version replaces the old', async ({ page, context }) => {
+  const { version, sha256 } = await readSoma(weights());
+  const fetched: Request[] = [];
+  context.on('request', (r) => r.url().endsWith('/soma.bin') && fetched.push(r));
+  await page.goto('/');
+  await waitReady(page);
+  // The page loads the model first and stores it right after: poll for the store.
+  await expect.poll(() => storedKeys(page)).toEqual([`soma.bin v${version} ${sha256}`]);
+  await page.reload();
+  await waitReady(page);
+  expect(fetched).toHaveLength(1);
+
+  // Pretend the stored copy is an older version: the page must fetch the shipped one and drop the old.
+  const old = `soma.bin v${version} ${'0'.repeat(64)}`;
+  await page.evaluate(
+    ({ key, old }) =>
+      new Promise<void>((resolve) => {
+        const open = indexedDB.open('soma');
+        open.onsuccess = () => {
+          const store = open.result.transaction('weights', 'readwrite').objectStore('weights');
+          store.get(key).onsuccess = (e) => {
+            const entry = (e.target as IDBRequest).result;
+            store.delete(key);
+            store.put({ ...entry, sha256: '0'.repeat(64), savedAt: 1 }, old).onsuccess = () => resolve();
+          };
+        };
+      }),
+    { key: `soma.bin v${version} ${sha256}`, old },
+  );
+  expect(await storedKeys(page)).toEqual([old]);
+  await page.reload();
+  await waitReady(page);
+  expect(fetched).toHaveLength(2);
+  await expect.poll(() => storedKeys(page)).toEqual([`soma.bin v${version} ${sha256}`]);
+});
+
+test('opened from file://, the page explains why, takes soma.bin from the picker, and generates', async ({ page }, info) => {
+  await page.goto(pathToFileURL(`${DIST}/index.html`).href);
+  await expect(picker(page)).toContainText('opened from a file (file://)');
+  await expect(picker(page)).toContainText('python3 -m http.server');
+  await expect(page.locator('soma-notices')).toContainText('no offline copy');
+  await shot(page, info, 'file-protocol-explained');
+  await page.getByLabel('Choose soma.bin').setInputFiles(WEIGHTS_PATH);
+  await waitReady(page);
+  expect(await generate(page)).toBe(400);
+  await expect(page.locator('soma-stats-bar')).toContainText(/backend\s*js/);
+  await shot(page, info, 'file-protocol-generated');
+});
+
+test.describe('with the service worker blocked, so routes reach the page', () => {
+  test.use({ serviceWorkers: 'block' });
+
+  test('a corrupt soma.bin shows a clear error and a picker; a non-SOMA file is refused; a dropped good file loads', async ({ page }, info) => {
+    await page.route('**/soma.bin', (route) => route.fulfill({ contentType: 'application/octet-stream', body: corruptWeights() }));
+    await page.goto('/');
+    await expect(picker(page)).toContainText('damaged', { timeout: 30_000 });
+    await expect(picker(page)).toContainText('SHA-256 mismatch');
+    await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
+    await shot(page, info, 'corrupt-weights');
+
+    await page.getByLabel('Choose soma.bin').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, not a model') });
+    await expect(picker(page)).toContainText('notes.txt is not a usable soma.bin: bad magic');
+
+    const dropped = await page.evaluateHandle((b64) => {
+      const bin = atob(b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'soma.bin', { type: 'application/octet-stream' }));
+      return dt;
+    }, weights().toString('base64'));
+    const zone = picker(page).locator('section');
+    await zone.dispatchEvent('dragover', { dataTransfer: dropped });
+    await zone.dispatchEvent('drop', { dataTransfer: dropped });
+    await waitReady(page);
+    expect(await generate(page)).toBe(400);
+  });
+
+  test('a failed download explains itself and offers the picker', async ({ page }) => {
+    await page.route('**/soma.bin', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.goto('/');
+    await expect(picker(page)).toContainText('the server answered 404', { timeout: 30_000 });
+    await page.getByLabel('Choose soma.bin').setInputFiles(WEIGHTS_PATH);
+    await waitReady(page);
+  });
+});
+
+test('without IndexedDB, or over quota, the page works from memory and says so', async ({ browser }) => {
+  const noDb = await browser.newContext();
+  await noDb.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined, configurable: true }));
+  const quota = await browser.newContext();
+  await quota.addInitScript(() => {
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('over quota', 'QuotaExceededError');
+    };
+  });
+  for (const [context, reason] of [
+    [noDb, 'this browser has no IndexedDB'],
+    [quota, "the browser's storage quota is full"],
+  ] as const) {
+    const page = await context.newPage();
+    await page.goto('/');
+    await waitReady(page);
+    await expect(page.locator('soma-notices')).toContainText(`weights kept in memory only: ${reason}`);
+    await expect(page.locator('soma-notices')).not.toContainText('ready to work offline');
+    await expect(status(page)).toContainText('Ready');
+    expect(await generate(page)).toBe(400);
+    await context.close();
+  }
+});
