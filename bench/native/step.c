@@ -6,12 +6,19 @@
 // slightly from the engines' (fp32 with -ffast-math, another summation order).
 //
 // Build: gcc -O3 -march=native -ffast-math -o bench/native/build/step bench/native/step.c -lm
-// Usage: step WEIGHTS_RAW E R K H M BOS N
+// Usage: step WEIGHTS_RAW E R K H M BOS N [B]
 //   WEIGHTS_RAW  the flat fp32 little-endian weight array, laid out as weightLayout() does
 //   E R K H M    embed, routerHidden, experts, expertHidden, mlpHidden (vocab V is always 256)
 //   BOS N        the byte fed first, and how many bytes to generate greedily
-// Output: one JSON line {"tok_s", "bytes", "first_bytes", "logits_checksum"} on stdout;
-// on bad arguments or an unreadable/short file, one line on stderr and exit code 2.
+//   B            streams (default 1). With B > 1, B independent streams step together, batched
+//                the way step() in forward.ts batches them (see "The batched step" below): the
+//                trainer's forward pass, at the machine's limit. Stream j starts from byte
+//                (BOS + 7j) mod 256 and then feeds back its own greedy byte, so stream 0 is
+//                exactly the B = 1 run (up to summation order).
+// Output: one JSON line {"tok_s", "bytes", "first_bytes", "logits_checksum"} on stdout; with
+// B > 1, tok_s counts stream-bytes (N·B of them, "bytes"), "batch" is B, and first_bytes and
+// logits_checksum are stream 0's. On bad arguments or an unreadable/short file, one line on
+// stderr and exit code 2.
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -32,6 +39,7 @@
 #define MAX_HIDDEN 1024
 #define MAX_MLP 4096
 #define MAX_PARAMS (64L * 1024 * 1024)
+#define MAX_BATCH 4096 // streams in the batched mode
 
 typedef struct {
   int E, R, K, H, M;
@@ -296,6 +304,227 @@ static void generate(const Config *c, const Weights *w, State *s, int bos, long 
   }
 }
 
+// ---- The batched step (B > 1) ----
+//
+// B streams advance together, structured as step() in forward.ts does it: per expert and per
+// layer one matrix product over all B streams, the LSTM cells and layer norms over all rows, then
+// each stream's winner decoded on its own. Activations are kept transposed, [features, P] with
+// the streams along the vector lanes (P = B rounded up to whole vectors; the extra lanes compute
+// on zeros and are never decoded), so the products are Yᵀ = W·Xᵀ with no horizontal sums and the
+// cells and norms vectorize across streams.
+
+#if defined(__AVX512F__)
+#define VL 16 // floats per vector
+#else
+#define VL 8
+#endif
+typedef float vf __attribute__((vector_size(VL * 4), aligned(4)));
+#define NV 2 // vectors of streams per register tile
+#define RB (VL == 16 ? 8 : 4) // rows per register tile: RB·NV accumulators
+
+static inline vf vload(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+/**
+ * Y = W·[X1; X2] + b over P lanes.  W: [rows, c1+c2] row-major; X1: [c1, P], X2: [c2, P] (X2 may
+ * be absent, c2 = 0); Y: [rows, P]. A tile of RB rows × NV·VL streams stays in registers while
+ * the columns run; each weight is broadcast once per tile and feeds NV multiply-adds.
+ */
+static void matmul_t(float *restrict Y, const float *restrict W, const float *restrict b, const float *restrict X1, int c1,
+                     const float *restrict X2, int c2, int rows, int P) {
+  const int cols = c1 + c2;
+  int r = 0;
+  for (; r + RB <= rows; r += RB) {
+    const float *w = W + (size_t)r * cols;
+    int j = 0;
+    for (; j + NV * VL <= P; j += NV * VL) {
+      vf acc[RB][NV];
+#pragma GCC unroll 8
+      for (int k = 0; k < RB; k++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[k][v] = (vf){0};
+      for (int i = 0; i < c1; i++) {
+        vf x[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) x[v] = vload(X1 + (size_t)i * P + j + v * VL);
+#pragma GCC unroll 8
+        for (int k = 0; k < RB; k++) {
+          const float wk = w[(size_t)k * cols + i];
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) acc[k][v] += wk * x[v];
+        }
+      }
+      for (int i = 0; i < c2; i++) {
+        vf x[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) x[v] = vload(X2 + (size_t)i * P + j + v * VL);
+#pragma GCC unroll 8
+        for (int k = 0; k < RB; k++) {
+          const float wk = w[(size_t)k * cols + c1 + i];
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) acc[k][v] += wk * x[v];
+        }
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < RB; k++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) vstore(Y + (size_t)(r + k) * P + j + v * VL, acc[k][v] + b[r + k]);
+    }
+    for (; j < P; j += VL) { // a last single vector of streams
+      vf acc[RB];
+#pragma GCC unroll 8
+      for (int k = 0; k < RB; k++) acc[k] = (vf){0};
+      for (int i = 0; i < cols; i++) {
+        const vf x = vload(i < c1 ? X1 + (size_t)i * P + j : X2 + (size_t)(i - c1) * P + j);
+#pragma GCC unroll 8
+        for (int k = 0; k < RB; k++) acc[k] += w[(size_t)k * cols + i] * x;
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < RB; k++) vstore(Y + (size_t)(r + k) * P + j, acc[k] + b[r + k]);
+    }
+  }
+  for (; r < rows; r++) // the last rows, one at a time
+    for (int j = 0; j < P; j += VL) {
+      vf acc = {0};
+      for (int i = 0; i < cols; i++)
+        acc += W[(size_t)r * cols + i] * vload(i < c1 ? X1 + (size_t)i * P + j : X2 + (size_t)(i - c1) * P + j);
+      vstore(Y + (size_t)r * P + j, acc + b[r]);
+    }
+}
+
+/** LSTM cells for n units over P lanes: gates g [4n, P] = [i; f; g; o], cells c [n, P] updated, h [n, P] written. */
+static void lstm_cells_t(const float *restrict g, float *restrict c, float *restrict h, int n, int P) {
+  const size_t m = (size_t)n * P;
+  for (size_t i = 0; i < m; i++) {
+    const float ig = sigmoid_m(g[i]);
+    const float fg = sigmoid_m(g[m + i]);
+    const float gg = tanh_m(g[2 * m + i]);
+    const float og = sigmoid_m(g[3 * m + i]);
+    const float ci = fg * c[i] + ig * gg;
+    c[i] = ci;
+    h[i] = og * tanh_m(ci);
+  }
+}
+
+/** Layer norm of every lane over n features: x, out [n, P]; gain, bias [n]. */
+static void layer_norms_t(const float *restrict x, float *restrict out, const float *restrict gain, const float *restrict bias, int n,
+                          int P, float *restrict mean, float *restrict inv) {
+  for (int j = 0; j < P; j++) mean[j] = 0, inv[j] = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < P; j++) mean[j] += x[(size_t)i * P + j];
+  for (int j = 0; j < P; j++) mean[j] /= (float)n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < P; j++) {
+      const float d = x[(size_t)i * P + j] - mean[j];
+      inv[j] += d * d;
+    }
+  for (int j = 0; j < P; j++) inv[j] = 1.0f / sqrtf(inv[j] / (float)n + 1e-5f);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < P; j++) out[(size_t)i * P + j] = (x[(size_t)i * P + j] - mean[j]) * inv[j] * gain[i] + bias[i];
+}
+
+// State and scratch of B streams, transposed: [features, P].
+typedef struct {
+  int B, P;
+  float *x; // [E, P]      this step's embedded bytes
+  float *hr, *cr; // [R, P]  router state
+  float *gr; // [4R, P]
+  float *scores; // [K, P]
+  float *h1, *c1; // [K, H, P]
+  float *g1; // [K, 4H, P]
+  float *y1; // [K, H, P]   LN1(h1)
+  float *h2, *c2; // [K, H, P]
+  float *g2; // [K, 4H, P]
+  float *mean, *inv; // [P]  layer-norm scratch
+  float *h2w, *y2, *hid; // [H], [H], [M]  one stream's decoder scratch
+  float *logits; // [B, V]
+  int *winners; // [B]
+  float *base;
+  size_t size;
+} BState;
+
+static int bstate_init(BState *s, const Config *c, int B) {
+  const size_t E = c->E, R = c->R, K = c->K, H = c->H, M = c->M;
+  const size_t P = (size_t)(B + VL - 1) / VL * VL;
+  s->B = B;
+  s->P = (int)P;
+  const size_t n[] = {E * P, R * P, R * P, 4 * R * P, K * P, K * H * P, K * H * P, K * 4 * H * P, K * H * P, K * H * P, K * H * P, K * 4 * H * P, P, P, H, H, M, (size_t)B * V};
+  float **dst[] = {&s->x, &s->hr, &s->cr, &s->gr, &s->scores, &s->h1, &s->c1, &s->g1, &s->y1, &s->h2, &s->c2, &s->g2, &s->mean, &s->inv, &s->h2w, &s->y2, &s->hid, &s->logits};
+  size_t total = 0;
+  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) total += (n[i] + 15) / 16 * 16;
+  s->base = alloc_floats(total);
+  s->winners = malloc((size_t)B * sizeof(int));
+  if (!s->base || !s->winners) return -1;
+  s->size = total;
+  size_t at = 0;
+  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
+    *dst[i] = s->base + at;
+    at += (n[i] + 15) / 16 * 16;
+  }
+  return 0;
+}
+
+/** Advances B streams by one byte each (step() in forward.ts): bytes[j] is stream j's byte. */
+static void step_batch(const Config *c, const Weights *w, BState *s, const unsigned char *bytes) {
+  const int E = c->E, R = c->R, K = c->K, H = c->H, M = c->M, B = s->B, P = s->P;
+
+  // x = embed[byte] of every stream, as the columns of x [E, P].
+  for (int j = 0; j < B; j++) {
+    const float *x = w->embed + (size_t)bytes[j] * E;
+    for (int i = 0; i < E; i++) s->x[(size_t)i * P + j] = x[i];
+  }
+
+  // Router: gates = W·[x; hr] + b, the cells; scores = Wh·hr + bh; each stream's winner = argmax.
+  matmul_t(s->gr, w->routerW, w->routerB, s->x, E, s->hr, R, 4 * R, P);
+  lstm_cells_t(s->gr, s->cr, s->hr, R, P);
+  matmul_t(s->scores, w->headW, w->headB, s->hr, R, NULL, 0, K, P);
+  for (int j = 0; j < B; j++) {
+    int best = 0;
+    for (int e = 1; e < K; e++)
+      if (s->scores[(size_t)e * P + j] > s->scores[(size_t)best * P + j]) best = e;
+    s->winners[j] = best;
+  }
+
+  // Every expert, layer 1: gates = W1·[x; h1] + b1 over all streams, the cells of all K experts,
+  // then y1 = LN1(h1).
+  const size_t hp = (size_t)H * P, gp = (size_t)4 * H * P;
+  for (int e = 0; e < K; e++)
+    matmul_t(s->g1 + e * gp, w->l1W + (size_t)e * 4 * H * (E + H), w->l1B + (size_t)e * 4 * H, s->x, E, s->h1 + e * hp, H, 4 * H, P);
+  for (int e = 0; e < K; e++) lstm_cells_t(s->g1 + e * gp, s->c1 + e * hp, s->h1 + e * hp, H, P);
+  for (int e = 0; e < K; e++)
+    layer_norms_t(s->h1 + e * hp, s->y1 + e * hp, w->ln1G + (size_t)e * H, w->ln1B + (size_t)e * H, H, P, s->mean, s->inv);
+
+  // Every expert, layer 2: gates = W2·[y1; h2] + b2, then the cells.
+  for (int e = 0; e < K; e++)
+    matmul_t(s->g2 + e * gp, w->l2W + (size_t)e * 4 * H * 2 * H, w->l2B + (size_t)e * 4 * H, s->y1 + e * hp, H, s->h2 + e * hp, H, 4 * H, P);
+  for (int e = 0; e < K; e++) lstm_cells_t(s->g2 + e * gp, s->c2 + e * hp, s->h2 + e * hp, H, P);
+
+  // Each stream's winner alone decodes it: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+  for (int j = 0; j < B; j++) {
+    const int win = s->winners[j];
+    const float *h2 = s->h2 + win * hp;
+    for (int i = 0; i < H; i++) s->h2w[i] = h2[(size_t)i * P + j];
+    layer_norm(s->h2w, s->y2, w->ln2G + (size_t)win * H, w->ln2B + (size_t)win * H, H);
+    matvec(s->hid, w->mlpW1 + (size_t)win * M * H, w->mlpB1 + (size_t)win * M, s->y2, M, H);
+    gelu(s->hid, M);
+    matvec(s->logits + (size_t)j * V, w->mlpW2 + (size_t)win * V * M, w->mlpB2 + (size_t)win * V, s->hid, V, M);
+  }
+}
+
+/** From a reset state: stream j is fed (bos + 7j) mod 256, then n greedy steps of its own; out gets stream 0's bytes. */
+static void generate_batch(const Config *c, const Weights *w, BState *s, int bos, long n, unsigned char *bytes, unsigned char *out) {
+  for (int j = 0; j < s->B; j++) bytes[j] = (unsigned char)((bos + 7 * j) % 256);
+  for (long t = 0; t < n; t++) {
+    step_batch(c, w, s, bytes);
+    for (int j = 0; j < s->B; j++) bytes[j] = (unsigned char)argmax(s->logits + (size_t)j * V, V);
+    out[t] = bytes[0];
+  }
+}
+
 // ---- Arguments, file, timing ----
 
 static int fail(const char *msg) {
@@ -313,13 +542,42 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+/** The batched mode: warm-up, then n timed steps of every stream; prints the JSON line. */
+static int run_batch(const Config *c, const Weights *w, float *flat, int bos, long n, int batch) {
+  BState s;
+  unsigned char *out = malloc((size_t)n), *bytes = malloc((size_t)batch);
+  if (bstate_init(&s, c, batch) || !out || !bytes) return fail("out of memory for the state");
+  if ((double)n * batch > 1e12) return fail("N·B is too large");
+
+  generate_batch(c, w, &s, bos, n < WARMUP_MAX ? n : WARMUP_MAX, bytes, out); // warm-up, untimed
+  memset(s.base, 0, s.size * sizeof(float));
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  generate_batch(c, w, &s, bos, n, bytes, out);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  const double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+
+  double checksum = 0; // stream 0's, comparable with the B = 1 run
+  for (int i = 0; i < V; i++) checksum += s.logits[i];
+  const double total = (double)n * batch;
+  printf("{\"tok_s\": %.1f, \"bytes\": %.0f, \"batch\": %d, \"first_bytes\": [", secs > 0 ? total / secs : 0.0, total, batch);
+  for (long i = 0; i < n && i < FIRST_BYTES; i++) printf("%s%d", i ? ", " : "", out[i]);
+  printf("], \"logits_checksum\": %.17g}\n", checksum);
+  free(out);
+  free(bytes);
+  free(s.winners);
+  free(s.base);
+  free(flat);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 9) return fail("usage: step WEIGHTS_RAW E R K H M BOS N");
-  static const char *names[] = {"E", "R", "K", "H", "M", "BOS", "N"};
-  static const long lo[] = {1, 1, 1, 1, 1, 0, 1};
-  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 255, 1000000000L};
-  long v[7];
-  for (int i = 0; i < 7; i++) {
+  if (argc != 9 && argc != 10) return fail("usage: step WEIGHTS_RAW E R K H M BOS N [B]");
+  static const char *names[] = {"E", "R", "K", "H", "M", "BOS", "N", "B"};
+  static const long lo[] = {1, 1, 1, 1, 1, 0, 1, 1};
+  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 255, 1000000000L, MAX_BATCH};
+  long v[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+  for (int i = 0; i < argc - 2; i++) {
     if (parse_int(argv[2 + i], lo[i], hi[i], &v[i])) {
       fprintf(stderr, "step: %s must be an integer in [%ld, %ld], got '%s'\n", names[i], lo[i], hi[i], argv[2 + i]);
       return 2;
@@ -328,6 +586,7 @@ int main(int argc, char **argv) {
   const Config c = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4]};
   const int bos = (int)v[5];
   const long n = v[6];
+  const int batch = (int)v[7];
   if (param_count(&c) > MAX_PARAMS) return fail("config asks for more than 64Mi parameters");
 
   Weights w;
@@ -348,6 +607,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   layout_weights(&c, flat, &w);
+  if (batch > 1) return run_batch(&c, &w, flat, bos, n, batch);
 
   State s;
   unsigned char *out = malloc((size_t)n);

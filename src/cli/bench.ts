@@ -1,10 +1,12 @@
 // `soma bench`: engine speed in Node and in headless Chromium (through the real worker), against
 // a native C build of the same step, plus the engine's memory after 1,000 and 100,000 bytes.
-// It prints figures; it asserts nothing.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// With --trainer, also the trainer's forward throughput (its shards in worker threads, one per
+// core) against the native C batched step on as many cores. It prints figures; it asserts nothing.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { SomaFile } from '../model/format';
@@ -12,7 +14,10 @@ import type { Backend } from '../model/kernels';
 import type { GenerateRequest, Session } from '../engine/session';
 import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
 import { launchChromium } from './browser';
+import { buildNative } from './native-kernels';
 import { DEFAULT_WEIGHTS, ROOT, loadWeights, openSession } from './node-engine';
+import { TRAIN_DEFAULTS } from './train';
+import { type ShardHandle, threadShard } from './train-shards';
 
 /** Greedy decoding: the benchmark measures the engine, not the sampler's sort. */
 const GREEDY: GenerateRequest = { temperature: 0, topK: 0, topP: 1, repeatPenalty: 1, repeatWindow: 0, seed: 1, length: 1 };
@@ -89,7 +94,8 @@ async function browserTokS(weights: Uint8Array, n: number): Promise<Record<Backe
   }
 }
 
-function nativeTokS(file: SomaFile, n: number): { tokS: number; firstBytes: number[] } {
+/** bench/native/step.c, built when missing or older than its source. */
+function nativeBinary(): string {
   const src = join(ROOT, 'bench/native/step.c');
   const dir = join(ROOT, 'bench/native/build');
   const bin = join(dir, 'step');
@@ -97,18 +103,89 @@ function nativeTokS(file: SomaFile, n: number): { tokS: number; firstBytes: numb
     mkdirSync(dir, { recursive: true });
     execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-o', bin, src, '-lm'], { stdio: 'inherit' });
   }
+  return bin;
+}
+
+/** The native program's arguments up to N: the weights (as a raw file in the temp folder) and the config. */
+function nativeArgs(file: SomaFile): string[] {
   const raw = join(tmpdir(), `soma-bench-${process.pid}.raw`);
   writeFileSync(raw, new Uint8Array(file.weights.buffer, file.weights.byteOffset, file.weights.byteLength));
   const c = file.config;
-  const out = execFileSync(bin, [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, c.bos, n].map(String), { encoding: 'utf8' });
+  return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, c.bos].map(String);
+}
+
+function nativeTokS(file: SomaFile, n: number): { tokS: number; firstBytes: number[] } {
+  const bin = nativeBinary();
+  const out = execFileSync(bin, [...nativeArgs(file), String(n)], { encoding: 'utf8' });
   const r = JSON.parse(out);
   return { tokS: r.tok_s, firstBytes: r.first_bytes };
 }
 
+/** Seconds each side of the trainer comparison runs for, roughly. */
+const TRAINER_SECONDS = 5;
+
+/**
+ * The native C batched step (step.c with B streams): `procs` processes at once, one per core,
+ * each sized for about TRAINER_SECONDS; their stream-bytes per second, summed.
+ */
+async function nativeBatchTokS(file: SomaFile, batch: number, procs: number): Promise<number> {
+  const bin = nativeBinary();
+  const args = nativeArgs(file);
+  const run = async (steps: number) => JSON.parse((await promisify(execFile)(bin, [...args, String(steps), String(batch)], { encoding: 'utf8' })).stdout).tok_s as number;
+  const probe = await run(300); // one process alone, to size the timed runs
+  const steps = Math.max(300, Math.ceil((TRAINER_SECONDS * probe) / batch));
+  const each = await Promise.all(Array.from({ length: procs }, () => run(steps)));
+  return each.reduce((a, b) => a + b, 0);
+}
+
+/** A deterministic training text: the test fixture, repeated to 256 KiB. */
+function trainerText(): Uint8Array {
+  const piece = readFileSync(join(ROOT, 'tests/fixtures/sotu-excerpt.txt'));
+  const text = new Uint8Array(256 * 1024);
+  for (let at = 0; at < text.length; at += piece.length) text.set(piece.subarray(0, Math.min(piece.length, text.length - at)), at);
+  return text;
+}
+
+/**
+ * The trainer's forward throughput: `threads` shards, each in its own worker thread with the
+ * trainer's batch and window, step in lockstep through 'experts' evaluate() calls (a ± pair of
+ * passes each), as `soma train --threads N` does. Forward tokens/s = 2 · B · T · shards · calls / s.
+ */
+async function trainerTokS(file: SomaFile, threads: number): Promise<{ tokS: number; kernels: 'native' | 'wasm'; batch: number; window: number }> {
+  let kernels: 'native' | 'wasm' = 'native';
+  try {
+    buildNative(); // here, once, rather than in every worker at the same time
+  } catch {
+    kernels = 'wasm';
+  }
+  const { batch, window, eps } = TRAIN_DEFAULTS;
+  const text = trainerText();
+  const shards: ShardHandle[] = Array.from({ length: threads }, (_, i) => threadShard({ config: file.config, theta: file.weights, text, batch, window, seed: 1000 + i, kernels }));
+  try {
+    let seed = 1;
+    const round = async () => {
+      const t0 = performance.now();
+      const s = seed++;
+      await Promise.all(shards.map((sh) => sh.evaluate(s, 'experts', eps)));
+      return (performance.now() - t0) / 1000;
+    };
+    await round(); // warm-up: two calls, the second also sizes the timed run
+    const calls = Math.max(3, Math.ceil(TRAINER_SECONDS / (await round())));
+    const t0 = performance.now();
+    for (let k = 0; k < calls; k++) await round();
+    const secs = (performance.now() - t0) / 1000;
+    return { tokS: (2 * batch * window * threads * calls) / secs, kernels, batch, window };
+  } finally {
+    await Promise.all(shards.map((sh) => sh.close()));
+  }
+}
+
 export async function bench(argv: string[]): Promise<void> {
-  const a = parseArgs(argv, { values: ['bytes', 'weights'], booleans: ['json', 'no-browser'] });
+  const a = parseArgs(argv, { values: ['bytes', 'weights', 'trainer-threads'], booleans: ['json', 'no-browser', 'trainer'] });
   if (a.positionals.length) throw new UsageError('bench takes no positional arguments');
   const n = numberFlag(a, 'bytes', 20_000, 1_000, 10_000_000, true);
+  const trainerThreads = numberFlag(a, 'trainer-threads', 2, 1, 64, true);
+  if (a.flags.has('trainer-threads') && !a.flags.has('trainer')) throw new UsageError('--trainer-threads goes with --trainer');
   const weightsPath = stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS;
   const file = await loadWeights(weightsPath);
   const json = a.flags.has('json');
@@ -134,6 +211,18 @@ export async function bench(argv: string[]): Promise<void> {
   log(`  node wasm / native:     ${(nodeWasm.tokS / native.tokS).toFixed(2)}x`);
   log(`  chromium wasm / js:     ${(browser['wasm-simd'] / browser.js).toFixed(2)}x   (target ≥ 5x)`);
   log(`  node wasm / js:         ${(nodeWasm.tokS / nodeJs.tokS).toFixed(2)}x   (target ≥ 5x)`);
+  let trainer: Record<string, number | string> = {};
+  if (a.flags.has('trainer')) {
+    const T = trainerThreads;
+    log(`trainer throughput: ${T} shard(s), one worker thread each, 'experts' evaluate() calls (± pass pairs)`);
+    const t = await trainerTokS(file, T);
+    log(`  trainer (${t.kernels} kernels, B=${t.batch} T=${t.window} per shard): ${t.tokS.toFixed(0)} forward tok/s`);
+    const nat = await nativeBatchTokS(file, t.batch, T);
+    log(`  native C batched step (${T} process(es), B=${t.batch} each):     ${nat.toFixed(0)} tok/s`);
+    log(`  trainer / native: ${(t.tokS / nat).toFixed(2)}x   (target ≥ 0.5x)`);
+    trainer = { trainer_tok_s: t.tokS, native_batch_tok_s: nat, trainer_threads: T, trainer_kernels: t.kernels };
+  }
+  rmSync(join(tmpdir(), `soma-bench-${process.pid}.raw`), { force: true });
   if (json)
     console.log(
       JSON.stringify({
@@ -148,6 +237,7 @@ export async function bench(argv: string[]): Promise<void> {
         process_mem_100k_bytes: mem[100_000].process,
         native_agrees: agree,
         bytes: n,
+        ...trainer,
       }),
     );
 }

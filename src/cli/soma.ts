@@ -17,8 +17,10 @@ const USAGE = `usage: soma <command> [options]
   score FILE [--weights FILE] [--backend wasm|js] [--json]   nats/char of FILE, state carried
   inspect FILE                                               a soma.bin header summary
   init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
-  bench [--json] [--bytes N]                                 engine speed: Node, Chromium, native C
+  bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
+                                                             --trainer: trainer throughput vs native C
   train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (see src/cli/train.ts)
+  release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
 `;
 
 function backendFlag(a: ParsedArgs): Backend {
@@ -129,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'init': await init(rest); break;
       case 'bench': await (await import('./bench')).bench(rest); break;
       case 'train': await (await import('./train')).train(rest); break;
+      case 'release': await (await import('./release')).release(rest); break;
       case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
       case undefined: process.stderr.write(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);
