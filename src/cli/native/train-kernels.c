@@ -75,42 +75,48 @@ static napi_value set_heap(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-// Y[j,r] = W[r,:]·X[j,:] + b[r].  Computed as Yᵀ = W·Xᵀ with the batch along the vector lanes:
-// a block of 4 rows × 16 streams lives in 8 vector accumulators while i runs over the columns,
-// so every load of Xᵀ feeds four multiply-adds and nothing needs a horizontal sum.
+#define TR 8 // rows per tile
+
+// One tile: TR rows × NV·16 streams of Yᵀ held in TR·NV vector accumulators while i runs over the
+// columns, so each load of Xᵀ feeds TR multiply-adds and nothing needs a horizontal sum.
+#define TILE(NV)                                                                                  \
+  do {                                                                                            \
+    v16 acc[TR][NV];                                                                              \
+    for (int q = 0; q < TR; q++)                                                                  \
+      for (int k = 0; k < NV; k++) acc[q][k] = (v16){0};                                          \
+    for (int i = 0; i < cols; i++) {                                                              \
+      v16 xv[NV];                                                                                 \
+      for (int k = 0; k < NV; k++) memcpy(&xv[k], X + (size_t)i * batch + j + 16 * k, 64);        \
+      for (int q = 0; q < TR; q++) {                                                              \
+        const float wq = w[(size_t)(r + q) * cols + i];                                           \
+        for (int k = 0; k < NV; k++) acc[q][k] += wq * xv[k];                                     \
+      }                                                                                           \
+    }                                                                                             \
+    for (int q = 0; q < TR; q++)                                                                  \
+      for (int k = 0; k < NV; k++) {                                                              \
+        v16 out = acc[q][k] + b[r + q];                                                           \
+        memcpy(Y + (size_t)(r + q) * batch + j + 16 * k, &out, 64);                               \
+      }                                                                                           \
+  } while (0)
+
+// Y[j,r] = W[r,:]·X[j,:] + b[r].  Computed as Yᵀ = W·Xᵀ with the batch along the vector lanes
+// (512-bit vectors where the machine has them; gcc splits them elsewhere).
 static void matmul_f32(State *S, float *y, const float *w, const float *b, const float *x, int rows, int cols, int batch) {
   float *restrict X = S->xt; // [cols, batch]
   float *restrict Y = S->yt; // [rows, batch]
   for (int j = 0; j < batch; j++)
     for (int i = 0; i < cols; i++) X[(size_t)i * batch + j] = x[(size_t)j * cols + i];
-  const int b16 = batch & ~15, r4 = rows & ~3;
-  for (int r = 0; r < r4; r += 4) {
-    const float *w0 = w + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-    for (int j = 0; j < b16; j += 16) {
-      v8 a0 = {0}, a1 = {0}, c0 = {0}, c1 = {0}, d0 = {0}, d1 = {0}, e0 = {0}, e1 = {0};
-      for (int i = 0; i < cols; i++) {
-        v8 x0, x1;
-        memcpy(&x0, X + (size_t)i * batch + j, 32);
-        memcpy(&x1, X + (size_t)i * batch + j + 8, 32);
-        a0 += w0[i] * x0; a1 += w0[i] * x1;
-        c0 += w1[i] * x0; c1 += w1[i] * x1;
-        d0 += w2[i] * x0; d1 += w2[i] * x1;
-        e0 += w3[i] * x0; e1 += w3[i] * x1;
-      }
-      float *y0 = Y + (size_t)r * batch + j, *y1 = y0 + batch, *y2 = y1 + batch, *y3 = y2 + batch;
-      for (int k = 0; k < 8; k++) {
-        y0[k] = a0[k] + b[r]; y0[k + 8] = a1[k] + b[r];
-        y1[k] = c0[k] + b[r + 1]; y1[k + 8] = c1[k] + b[r + 1];
-        y2[k] = d0[k] + b[r + 2]; y2[k + 8] = d1[k] + b[r + 2];
-        y3[k] = e0[k] + b[r + 3]; y3[k + 8] = e1[k] + b[r + 3];
-      }
-    }
+  const int b32 = batch & ~31, b16 = batch & ~15, rt = rows - rows % TR;
+  for (int r = 0; r < rt; r += TR) {
+    int j = 0;
+    for (; j < b32; j += 32) TILE(2);
+    for (; j < b16; j += 16) TILE(1);
   }
-  // What the blocks leave: the last rows (all streams) and the last streams (all rows).
+  // What the tiles leave: the last rows (all streams) and the last streams (all rows).
   for (int r = 0; r < rows; r++)
-    for (int j = r < r4 ? b16 : 0; j < batch; j++) {
+    for (int j = r < rt ? b16 : 0; j < batch; j++) {
       float acc = 0;
       for (int i = 0; i < cols; i++) acc += w[(size_t)r * cols + i] * X[(size_t)i * batch + j];
       Y[(size_t)r * batch + j] = acc + b[r];
