@@ -19,6 +19,29 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
+ * manifest.webmanifest lives at the top of the project, beside index.html: served as it is in
+ * development and emitted under the same name into the build (index.html links it with vite-ignore,
+ * so Vite leaves the name alone and its icon paths stay relative to the app's root).
+ */
+function manifest(): Plugin {
+  const source = () => readFileSync(new URL('./manifest.webmanifest', import.meta.url));
+  return {
+    name: 'soma-manifest',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (req.url?.split('?')[0].endsWith('/manifest.webmanifest')) {
+          res.setHeader('Content-Type', 'application/manifest+json');
+          res.end(source());
+        } else next();
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'manifest.webmanifest', source: source() });
+    },
+  };
+}
+
+/**
  * The built page loads its bundle as a classic deferred script: Chromium refuses module scripts
  * (and anything marked crossorigin) on a page opened from file://, and a classic script still runs
  * there, so the app can boot, explain, and take soma.bin from a file picker.
@@ -75,11 +98,12 @@ export default defineConfig({
   preview: { port: 4173, strictPort: true },
   plugins: [
     buildHtml(),
+    manifest(),
     shippedWeights(),
     VitePWA({
       injectRegister: false, // src/boot/service-worker.ts registers it through workbox-window
       registerType: 'prompt', // a new version waits until the user says reload
-      manifest: false, // public/manifest.webmanifest is ours, linked from index.html
+      manifest: false, // manifest.webmanifest is ours, linked from index.html
       workbox: {
         // The app shell, the engine's worker and its WASM kernels. soma.bin is not precached:
         // the app keeps it in IndexedDB, so it is downloaded once, not twice.
