@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../../src/cli/native/model-math.h"
 #include <time.h>
 
 #define V 256
@@ -147,27 +148,8 @@ static int state_init(State *s, const Config *c) {
 /** A fresh start: every hidden state and cell at zero (resetState()). */
 static void state_reset(State *s) { memset(s->base, 0, s->size * sizeof(float)); }
 
-// ---- Nonlinearities: the same definitions as forward.ts ----
+// Nonlinearities: soma_tanh and soma_sigmoid from model-math.h, shared with the trainer's kernels.
 
-/** The model's tanh: the rational minimax fit of forward.ts, clamp and constants included. */
-static inline float tanh_m(float x) {
-  const float clamp = 7.90531110763549805f;
-  x = x < -clamp ? -clamp : x > clamp ? clamp : x;
-  const float x2 = x * x;
-  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-  p = x2 * p - 8.60467152213735e-11f;
-  p = x2 * p + 5.12229709037114e-8f;
-  p = x2 * p + 1.48572235717979e-5f;
-  p = x2 * p + 6.37261928875436e-4f;
-  p = x2 * p + 4.89352455891786e-3f;
-  float q = x2 * 1.19825839466702e-6f + 1.18534705686654e-4f;
-  q = x2 * q + 2.268434632439e-3f;
-  q = x2 * q + 4.89352518554385e-3f;
-  return (x * p) / q;
-}
-
-/** σ(x) = (1 + tanh(x/2)) / 2. */
-static inline float sigmoid_m(float x) { return 0.5f + 0.5f * tanh_m(0.5f * x); }
 
 // ---- Kernels ----
 
@@ -213,13 +195,13 @@ static void matvec(float *restrict y, const float *restrict W, const float *rest
 /** LSTM cell for n units: gates g = [i; f; g; o], cell c updated in place, new hidden state to h. */
 static void lstm_cell(const float *restrict g, float *restrict c, float *restrict h, int n) {
   for (int i = 0; i < n; i++) {
-    const float ig = sigmoid_m(g[i]);
-    const float fg = sigmoid_m(g[n + i]);
-    const float gg = tanh_m(g[2 * n + i]);
-    const float og = sigmoid_m(g[3 * n + i]);
+    const float ig = soma_sigmoid(g[i]);
+    const float fg = soma_sigmoid(g[n + i]);
+    const float gg = soma_tanh(g[2 * n + i]);
+    const float og = soma_sigmoid(g[3 * n + i]);
     const float ci = fg * c[i] + ig * gg;
     c[i] = ci;
-    h[i] = og * tanh_m(ci);
+    h[i] = og * soma_tanh(ci);
   }
 }
 
@@ -240,7 +222,7 @@ static void gelu(float *restrict x, int n) {
   const float k = 0.7978845608028654f; // sqrt(2 / π)
   for (int i = 0; i < n; i++) {
     const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + tanh_m(k * (v + 0.044715f * v * v * v)));
+    x[i] = 0.5f * v * (1.0f + soma_tanh(k * (v + 0.044715f * v * v * v)));
   }
 }
 
@@ -400,13 +382,13 @@ static void matmul_t(float *restrict Y, const float *restrict W, const float *re
 static void lstm_cells_t(const float *restrict g, float *restrict c, float *restrict h, int n, int P) {
   const size_t m = (size_t)n * P;
   for (size_t i = 0; i < m; i++) {
-    const float ig = sigmoid_m(g[i]);
-    const float fg = sigmoid_m(g[m + i]);
-    const float gg = tanh_m(g[2 * m + i]);
-    const float og = sigmoid_m(g[3 * m + i]);
+    const float ig = soma_sigmoid(g[i]);
+    const float fg = soma_sigmoid(g[m + i]);
+    const float gg = soma_tanh(g[2 * m + i]);
+    const float og = soma_sigmoid(g[3 * m + i]);
     const float ci = fg * c[i] + ig * gg;
     c[i] = ci;
-    h[i] = og * tanh_m(ci);
+    h[i] = og * soma_tanh(ci);
   }
 }
 

@@ -99,7 +99,8 @@ function nativeBinary(): string {
   const src = join(ROOT, 'bench/native/step.c');
   const dir = join(ROOT, 'bench/native/build');
   const bin = join(dir, 'step');
-  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+  const stale = [src, join(ROOT, 'src/cli/native/model-math.h')].some((f) => statSync(f).mtimeMs > (existsSync(bin) ? statSync(bin).mtimeMs : 0));
+  if (stale) {
     mkdirSync(dir, { recursive: true });
     execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-o', bin, src, '-lm'], { stdio: 'inherit' });
   }

@@ -25,11 +25,12 @@ export interface NativeTrainKernels {
 }
 
 const SRC = join(ROOT, 'src/cli/native/train-kernels.c');
+const SOURCES = [SRC, join(ROOT, 'src/cli/native/model-math.h')];
 const OUT = join(ROOT, 'src/cli/native/build/train-kernels.node');
 
 /** Compiles the addon if it is missing or older than its source. Throws when there is no compiler. */
 export function buildNative(): string {
-  if (existsSync(OUT) && statSync(OUT).mtimeMs >= statSync(SRC).mtimeMs) return OUT;
+  if (existsSync(OUT) && SOURCES.every((f) => statSync(OUT).mtimeMs >= statSync(f).mtimeMs)) return OUT;
   const include = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
   if (!include) throw new Error("Node's headers (node_api.h) are missing");
   mkdirSync(dirname(OUT), { recursive: true });

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "model-math.h"
 
 // Per-thread state (N-API instance data): every worker thread has its own heap and scratch.
 typedef struct {
@@ -160,23 +161,6 @@ static napi_value matvec(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// The model's tanh (src/model/forward.ts), in fp32.
-static inline float tanh_r(float x) {
-  const float clamp = 7.90531110763549805f;
-  x = x < -clamp ? -clamp : x > clamp ? clamp : x;
-  const float x2 = x * x;
-  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-  p = x2 * p - 8.60467152213735e-11f;
-  p = x2 * p + 5.12229709037114e-8f;
-  p = x2 * p + 1.48572235717979e-5f;
-  p = x2 * p + 6.37261928875436e-4f;
-  p = x2 * p + 4.89352455891786e-3f;
-  float q = x2 * 1.19825839466702e-6f + 1.18534705686654e-4f;
-  q = x2 * q + 2.268434632439e-3f;
-  q = x2 * q + 4.89352518554385e-3f;
-  return (x * p) / q;
-}
-static inline float sigmoid_r(float x) { return 0.5f + 0.5f * tanh_r(0.5f * x); }
 
 // lstmCells(g, c, h, n, rows, hStride)
 static napi_value lstm_cells(napi_env env, napi_callback_info info) {
@@ -191,9 +175,9 @@ static napi_value lstm_cells(napi_env env, napi_callback_info info) {
     float *restrict c = heap + a[1] + r * n;
     float *restrict h = heap + a[2] + r * hs;
     for (int64_t i = 0; i < n; i++) {
-      const float cell = sigmoid_r(g[n + i]) * c[i] + sigmoid_r(g[i]) * tanh_r(g[2 * n + i]);
+      const float cell = soma_sigmoid(g[n + i]) * c[i] + soma_sigmoid(g[i]) * soma_tanh(g[2 * n + i]);
       c[i] = cell;
-      h[i] = sigmoid_r(g[3 * n + i]) * tanh_r(cell);
+      h[i] = soma_sigmoid(g[3 * n + i]) * soma_tanh(cell);
     }
   }
   return NULL;
