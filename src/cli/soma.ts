@@ -20,6 +20,9 @@ const USAGE = `usage: soma <command> [options]
   bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
                                                              --trainer: trainer throughput vs native C
   train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (see src/cli/train.ts)
+  tune FILE --out OUT.bin [--seconds S --weights FILE --seed N --kernels native|wasm]
+                                                             fine-tune on FILE's first 90% (SPSA),
+                                                             report nats/char on its last 10%
   release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
 `;
 
@@ -131,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'init': await init(rest); break;
       case 'bench': await (await import('./bench')).bench(rest); break;
       case 'train': await (await import('./train')).train(rest); break;
+      case 'tune': await (await import('./tune')).tune(rest); break;
       case 'release': await (await import('./release')).release(rest); break;
       case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
       case undefined: process.stderr.write(USAGE); return 2;

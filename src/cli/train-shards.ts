@@ -32,15 +32,19 @@ export interface ShardHandle {
   close(): Promise<void>;
 }
 
-/** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
-export async function makeShard(spec: ShardSpec): Promise<Shard> {
-  const floats = Shard.heapFloats(spec.config, spec.batch, spec.window);
-  let engine: ShardEngine;
-  const native = spec.kernels === 'wasm' ? 'WASM asked for' : nativeTrainKernels(floats);
+/** Kernels for a shard of `floats` heap floats: native when they build here, else WASM SIMD. */
+export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): Promise<ShardEngine & { label: 'native' | 'wasm-simd' }> {
+  const native = kernels === 'wasm' ? 'WASM asked for' : nativeTrainKernels(floats);
   if (typeof native === 'string') {
     const k = await wasmKernels(await kernelsWasm(), floats);
-    engine = { kernels: k, base: k.base };
-  } else engine = { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out) };
+    return { kernels: k, base: k.base, label: 'wasm-simd' };
+  }
+  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out), label: 'native' };
+}
+
+/** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
+export async function makeShard(spec: ShardSpec): Promise<Shard> {
+  const engine = await shardEngine(Shard.heapFloats(spec.config, spec.batch, spec.window), spec.kernels);
   return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, spec.firstMember);
 }
 

@@ -1,5 +1,5 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
-import type { BackendChoice, ByteChunk, Engine, EngineStats, GenerateOptions, Loaded, Request, Response } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, WeightsState } from './protocol';
 
 type Waiter = (r: Response) => void;
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -42,10 +42,14 @@ export class EngineClient implements Engine {
     return (await this.call({ type: 'load', weights, backend }, 'loaded')).loaded;
   }
 
-  async *generate(prompt: Uint8Array, options: GenerateOptions): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }> {
+  /**
+   * Sends a request that streams answers: yields each one the map turns into a value, returns the
+   * terminal one's. A caller that breaks off sends `halt` so the worker does not run on.
+   */
+  private async *stream<Y, R>(body: RequestBody, map: (r: Response) => { yield: Y } | { return: R } | null, halt: () => void): AsyncGenerator<Y, R> {
     const queue: Response[] = [];
     let wake: (() => void) | null = null;
-    const id = this.send({ type: 'generate', prompt, options }, (r) => {
+    const id = this.send(body, (r) => {
       queue.push(r);
       wake?.();
     });
@@ -55,17 +59,59 @@ export class EngineClient implements Engine {
         while (queue.length === 0) await new Promise<void>((r) => (wake = r));
         wake = null;
         const r = queue.shift()!;
-        if (r.type === 'chunk') yield r.chunk;
-        else if (r.type === 'done' || r.type === 'error') {
+        if (r.type === 'error') {
           finished = true;
-          if (r.type === 'error') throw new Error(r.message);
-          return { ...r.stats, reason: r.reason };
+          throw new Error(r.message);
+        }
+        const v = map(r);
+        if (!v) continue;
+        if ('yield' in v) yield v.yield;
+        else {
+          finished = true;
+          return v.return;
         }
       }
     } finally {
       this.waiters.delete(id);
-      if (!finished) this.stop(); // the caller broke off: don't leave the worker generating
+      if (!finished) halt(); // the caller broke off: don't leave the worker running
     }
+  }
+
+  generate(prompt: Uint8Array, options: GenerateOptions): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }> {
+    return this.stream<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>(
+      { type: 'generate', prompt, options },
+      (r) => (r.type === 'chunk' ? { yield: r.chunk } : r.type === 'done' ? { return: { ...r.stats, reason: r.reason } } : null),
+      () => this.stop(),
+    );
+  }
+
+  score(text: Uint8Array): AsyncGenerator<ScoreChunk, ScoreDone> {
+    return this.stream<ScoreChunk, ScoreDone>({ type: 'score', text }, (r) => (r.type === 'scored' ? { yield: r.chunk } : r.type === 'score-done' ? { return: r.done } : null), () => this.stop());
+  }
+
+  teach(text: Uint8Array | null): AsyncGenerator<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }> {
+    return this.stream<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }>(
+      { type: 'teach', text },
+      (r) => (r.type === 'progress' ? { yield: r.progress } : r.type === 'paused' ? { return: { progress: r.progress, weights: r.weights } } : null),
+      () => this.pause(),
+    );
+  }
+
+  pause(): void {
+    const id = this.send({ type: 'pause' }, () => this.waiters.delete(id));
+  }
+
+  async useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState> {
+    return (await this.call({ type: 'weights', action }, 'weights-state')).weights;
+  }
+
+  /** The bytes are copied to the worker; the caller keeps its buffer. */
+  async loadTuned(weights: ArrayBuffer): Promise<WeightsState> {
+    return (await this.call({ type: 'load-tuned', weights }, 'weights-state')).weights;
+  }
+
+  async exportTuned(): Promise<Uint8Array> {
+    return (await this.call({ type: 'export-tuned' }, 'file')).bytes;
   }
 
   stop(): void {

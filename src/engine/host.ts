@@ -1,13 +1,22 @@
 // The engine's side of the protocol: owns the Session, answers requests, streams chunks, and
 // yields to its event loop between chunks so a stop request is seen mid-generation.
-import { SomaFormatError, readSoma } from '../model/format';
-import type { Backend } from '../model/kernels';
+import { type Provenance, type SomaFile, SomaFormatError, readSoma, writeSoma } from '../model/format';
+import { type Backend, jsKernels } from '../model/kernels';
+import { logSumExp } from '../model/sampler';
+import { countChars } from '../model/utf8';
+import { FineTune, fineTuneTextError } from '../train/finetune';
+import type { ShardEngine } from '../train/spsa';
 import { hasWasmSimd } from './detect';
-import type { BackendChoice, ByteChunk, EngineStats, GenerateOptions, Request, Response } from './protocol';
+import { ExpertTally } from './expert-view';
+import { type BackendChoice, type ByteChunk, type EngineStats, type GenerateOptions, type Request, type Response, type ScoreChunk, TOP_BYTES, type WeightsState } from './protocol';
 import { Session, generateError } from './session';
+import { wasmKernels } from './wasm';
 
 const CHUNK_MS = 16; // post a chunk at least this often: about one frame
 const CHUNK_BYTES = 256;
+const SCORE_CHUNK_BYTES = 4096;
+const TEACH_EVAL_MS = 1500; // re-score the held-out part this often while teaching
+export const MAX_SCORE_BYTES = 4 * 1024 * 1024;
 
 const yieldToLoop = (): Promise<void> =>
   new Promise((resolve) => {
@@ -29,7 +38,12 @@ export function pickBackend(choice: BackendChoice, simd = hasWasmSimd()): Backen
 
 export class EngineHost {
   private session: Session | null = null;
+  private file: SomaFile | null = null; // the loaded (original) model; its weights are never changed
+  private tuned: { theta: Float32Array; provenance: Provenance } | null = null;
+  private active: 'original' | 'tuned' = 'original';
+  private finetune: FineTune | null = null; // the run a 'teach' with no text resumes
   private stopRequested = false;
+  private pauseRequested = false;
   private running = false;
 
   constructor(
@@ -43,7 +57,12 @@ export class EngineHost {
         case 'load': {
           const file = await readSoma(req.weights);
           const backend = pickBackend(req.backend);
+          if (this.running) throw new Error('busy: stop or pause first');
           this.session = await Session.create(file, backend, backend === 'wasm-simd' ? await this.kernels() : undefined);
+          this.file = { ...file, weights: file.weights.slice() };
+          this.tuned = null;
+          this.finetune = null;
+          this.active = 'original';
           this.post({ id: req.id, type: 'loaded', loaded: { info: this.session.info, memoryBytes: this.session.memoryBytes() } });
           break;
         }
@@ -54,6 +73,28 @@ export class EngineHost {
           this.stopRequested = this.running;
           this.post({ id: req.id, type: 'ok' });
           break;
+        case 'pause':
+          this.pauseRequested = this.running;
+          this.post({ id: req.id, type: 'ok' });
+          break;
+        case 'score':
+          await this.score(req.id, req.text);
+          break;
+        case 'teach':
+          await this.teach(req.id, req.text);
+          break;
+        case 'weights':
+          this.post({ id: req.id, type: 'weights-state', weights: this.useWeights(req.action) });
+          break;
+        case 'load-tuned':
+          this.post({ id: req.id, type: 'weights-state', weights: await this.loadTuned(req.weights) });
+          break;
+        case 'export-tuned': {
+          if (!this.tuned) throw new Error('there is no tuned model to export');
+          const bytes = await writeSoma(this.need().info.config, this.tuned.theta, this.tuned.provenance);
+          this.post({ id: req.id, type: 'file', bytes }, [bytes.buffer]);
+          break;
+        }
         case 'reset':
           if (this.running) throw new Error('cannot reset while generating: stop first');
           this.need().reset();
@@ -73,9 +114,131 @@ export class EngineHost {
     return this.session;
   }
 
+  private weightsState(): WeightsState {
+    return { active: this.active, tuned: this.tuned?.provenance ?? null };
+  }
+
+  private useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): WeightsState {
+    const session = this.need();
+    if (this.running) throw new Error('busy: stop or pause first');
+    if (action === 'discard-tuned') {
+      this.tuned = null;
+      this.finetune = null;
+    }
+    if (action === 'use-tuned' && !this.tuned) throw new Error('there is no tuned model: teach it first');
+    this.active = action === 'use-tuned' ? 'tuned' : 'original';
+    session.setWeights(this.active === 'tuned' ? this.tuned!.theta : this.file!.weights);
+    session.reset(); // a context read by other weights means nothing to these
+    return this.weightsState();
+  }
+
+  private async loadTuned(bytes: ArrayBuffer): Promise<WeightsState> {
+    const session = this.need();
+    if (this.running) throw new Error('busy: stop or pause first');
+    const file = await readSoma(bytes);
+    if (JSON.stringify(file.config) !== JSON.stringify(session.info.config)) throw new RangeError('this soma.bin has another shape than the loaded model: it cannot be its tuned copy');
+    this.tuned = { theta: file.weights.slice(), provenance: file.provenance };
+    this.finetune = null;
+    return this.useWeights('use-tuned');
+  }
+
+  /** Scores text from a fresh state in chunks, yielding between them, with the details of every byte. */
+  private async score(id: number, text: Uint8Array): Promise<void> {
+    const session = this.need();
+    if (this.running) throw new Error('busy: stop or pause first');
+    if (text.length === 0) throw new RangeError('nothing to score: the text is empty');
+    if (text.length > MAX_SCORE_BYTES) throw new RangeError(`the text is ${text.length} bytes: scoring takes at most ${MAX_SCORE_BYTES}`);
+    this.running = true;
+    this.stopRequested = false;
+    try {
+      session.reset();
+      const K = session.info.config.experts;
+      const tally = new ExpertTally(K);
+      const t0 = performance.now();
+      let nats = 0;
+      let at = 0;
+      while (at < text.length && !this.stopRequested) {
+        const cap = Math.min(SCORE_CHUNK_BYTES, text.length - at);
+        const c: ScoreChunk = { start: at, bytes: text.slice(at, at + cap), bits: new Float32Array(cap), experts: new Uint8Array(cap), topBytes: new Uint8Array(cap * TOP_BYTES), topProbs: new Float32Array(cap * TOP_BYTES), router: new Float32Array(cap * K) };
+        const tc = performance.now();
+        let n = 0;
+        const onByte = (_: number, byteNats: number, expert: number) => {
+          const bits = byteNats / Math.LN2;
+          c.bits[n] = bits;
+          c.experts[n] = expert;
+          c.router.set(session.routerScores, n * K);
+          topBytes(session.logits, c.topBytes, c.topProbs, n * TOP_BYTES);
+          tally.add(at + n, text[at + n], expert, bits);
+        };
+        while (n < cap) {
+          nats += session.score(text.subarray(at + n, at + n + 1), onByte);
+          n++;
+          if ((n & 15) === 0 && performance.now() - tc >= CHUNK_MS) break;
+        }
+        const chunk: ScoreChunk = { start: at, bytes: c.bytes.slice(0, n), bits: c.bits.slice(0, n), experts: c.experts.slice(0, n), topBytes: c.topBytes.slice(0, n * TOP_BYTES), topProbs: c.topProbs.slice(0, n * TOP_BYTES), router: c.router.slice(0, n * K) };
+        this.post({ id, type: 'scored', chunk }, [chunk.bytes.buffer, chunk.bits.buffer, chunk.experts.buffer, chunk.topBytes.buffer, chunk.topProbs.buffer, chunk.router.buffer]);
+        at += n;
+        await yieldToLoop();
+      }
+      const chars = countChars(text.subarray(0, at));
+      this.post({ id, type: 'score-done', done: { reason: at < text.length ? 'stopped' : 'length', bytes: at, chars, nats, natsPerChar: chars ? nats / chars : 0, ms: performance.now() - t0, experts: tally.summary(text.subarray(0, at)) } });
+    } finally {
+      this.running = false;
+      this.stopRequested = false;
+    }
+  }
+
+  /** A fine-tune of the original weights on text, on this engine's backend. */
+  private async newFineTune(text: Uint8Array): Promise<FineTune> {
+    const session = this.need();
+    const file = this.file!;
+    const floats = FineTune.shardFloats(file.config);
+    let engine: ShardEngine;
+    if (session.backend === 'wasm-simd') {
+      const k = await wasmKernels(await this.kernels(), floats);
+      engine = { kernels: k, base: k.base };
+    } else engine = { kernels: jsKernels(new Float32Array(floats)), base: 0 };
+    const scorer = await Session.create(file, session.backend, session.backend === 'wasm-simd' ? await this.kernels() : undefined);
+    return new FineTune(file.config, file.weights, text, engine, scorer);
+  }
+
+  /** Teaches (or resumes teaching) until a pause or stop request; the result becomes the tuned copy. */
+  private async teach(id: number, text: Uint8Array | null): Promise<void> {
+    this.need();
+    if (this.running) throw new Error('busy: stop or pause first');
+    if (text) {
+      const bad = fineTuneTextError(text.length);
+      if (bad) throw new RangeError(bad);
+    } else if (!this.finetune) throw new Error('nothing to resume: give a text to teach');
+    this.running = true;
+    this.stopRequested = false;
+    this.pauseRequested = false;
+    try {
+      if (text) {
+        this.finetune = null;
+        this.finetune = await this.newFineTune(text);
+        this.post({ id, type: 'progress', progress: { ...this.finetune.progress } });
+      }
+      const ft = this.finetune!;
+      await ft.run({
+        shouldStop: () => this.pauseRequested || this.stopRequested,
+        yieldTo: yieldToLoop,
+        evalEveryMs: TEACH_EVAL_MS,
+        onProgress: (progress) => this.post({ id, type: 'progress', progress }),
+      });
+      this.tuned = { theta: ft.theta.slice(), provenance: ft.provenance(this.file!.provenance, 'in the browser tab') };
+      if (this.active === 'tuned') this.need().setWeights(this.tuned.theta);
+      this.post({ id, type: 'paused', progress: { ...ft.progress }, weights: this.weightsState() });
+    } finally {
+      this.running = false;
+      this.stopRequested = false;
+      this.pauseRequested = false;
+    }
+  }
+
   private async generate(id: number, prompt: Uint8Array, options: GenerateOptions): Promise<void> {
     const session = this.need();
-    if (this.running) throw new Error('already generating: stop first');
+    if (this.running) throw new Error('busy: stop or pause first');
     const invalid = generateError(options);
     if (invalid) throw new RangeError(invalid); // before anything changes: a refused request resets nothing
     this.running = true;
@@ -124,4 +287,21 @@ export class EngineHost {
       this.stopRequested = false;
     }
   }
+}
+
+/** Writes the TOP_BYTES likeliest bytes of a logits row (and their probabilities) at `at`, likeliest first. */
+function topBytes(logits: Float32Array, bytes: Uint8Array, probs: Float32Array, at: number): void {
+  const lse = logSumExp(logits, 0, 256);
+  let filled = 0;
+  for (let b = 0; b < 256; b++) {
+    const v = logits[b];
+    if (filled === TOP_BYTES && v <= logits[bytes[at + TOP_BYTES - 1]]) continue;
+    let i = filled < TOP_BYTES ? filled++ : TOP_BYTES - 1;
+    while (i > 0 && logits[bytes[at + i - 1]] < v) {
+      bytes[at + i] = bytes[at + i - 1];
+      i--;
+    }
+    bytes[at + i] = b;
+  }
+  for (let i = 0; i < TOP_BYTES; i++) probs[at + i] = Math.exp(logits[bytes[at + i]] - lse);
 }

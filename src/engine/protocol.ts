@@ -1,9 +1,12 @@
 // The one message protocol between the main thread and the engine's worker.
 // Both sides import this file, and only this file, of each other.
+import type { Provenance } from '../model/format';
 import type { Backend } from '../model/kernels';
+import type { FineTuneProgress } from '../train/finetune';
+import type { ExpertView } from './expert-view';
 import type { GenerateRequest, ModelInfo } from './session';
 
-export type { Backend, GenerateRequest, ModelInfo };
+export type { Backend, ExpertView, FineTuneProgress, GenerateRequest, ModelInfo };
 export type BackendChoice = 'auto' | Backend;
 
 export interface GenerateOptions extends GenerateRequest {
@@ -29,6 +32,39 @@ export interface ByteChunk {
   stats: EngineStats;
 }
 
+/** The 10 likeliest bytes the model offered at each position, and the router's scores there. */
+export const TOP_BYTES = 10;
+
+/**
+ * A run of scored bytes. Position i's figures are those of the prediction made before byte i was
+ * read: its surprisal, the expert that made it, that prediction's top bytes, the router's scores.
+ */
+export interface ScoreChunk {
+  start: number; // index of this chunk's first byte in the text
+  bytes: Uint8Array; // [n]
+  bits: Float32Array; // [n] surprisal of each byte, in bits
+  experts: Uint8Array; // [n] the expert whose prediction scored it
+  topBytes: Uint8Array; // [n, TOP_BYTES] likeliest first
+  topProbs: Float32Array; // [n, TOP_BYTES]
+  router: Float32Array; // [n, K] the router's score for every expert
+}
+
+export interface ScoreDone {
+  reason: 'length' | 'stopped';
+  bytes: number; // bytes scored
+  chars: number;
+  nats: number; // total
+  natsPerChar: number;
+  ms: number;
+  experts: ExpertView;
+}
+
+/** Which weights the engine is using, and what it knows of a tuned copy. */
+export interface WeightsState {
+  active: 'original' | 'tuned';
+  tuned: Provenance | null; // the tuned copy's provenance, when there is one
+}
+
 export interface Loaded {
   info: ModelInfo;
   memoryBytes: number;
@@ -38,12 +74,25 @@ export type Request =
   | { id: number; type: 'load'; weights: ArrayBuffer; backend: BackendChoice }
   | { id: number; type: 'generate'; prompt: Uint8Array; options: GenerateOptions }
   | { id: number; type: 'stop' }
-  | { id: number; type: 'reset' };
+  | { id: number; type: 'reset' }
+  | { id: number; type: 'score'; text: Uint8Array }
+  /** Fine-tunes a copy of the original weights on text (a new run), or resumes the paused run (null). */
+  | { id: number; type: 'teach'; text: Uint8Array | null }
+  | { id: number; type: 'pause' }
+  | { id: number; type: 'weights'; action: 'use-original' | 'use-tuned' | 'discard-tuned' }
+  | { id: number; type: 'load-tuned'; weights: ArrayBuffer }
+  | { id: number; type: 'export-tuned' };
 
 export type Response =
   | { id: number; type: 'loaded'; loaded: Loaded }
   | { id: number; type: 'chunk'; chunk: ByteChunk }
   | { id: number; type: 'done'; reason: 'length' | 'stopped'; stats: EngineStats }
+  | { id: number; type: 'scored'; chunk: ScoreChunk }
+  | { id: number; type: 'score-done'; done: ScoreDone }
+  | { id: number; type: 'progress'; progress: FineTuneProgress }
+  | { id: number; type: 'paused'; progress: FineTuneProgress; weights: WeightsState }
+  | { id: number; type: 'weights-state'; weights: WeightsState }
+  | { id: number; type: 'file'; bytes: Uint8Array }
   | { id: number; type: 'ok' }
   | { id: number; type: 'error'; message: string };
 
@@ -54,4 +103,14 @@ export interface Engine {
   generate(prompt: Uint8Array, options: GenerateOptions): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>;
   stop(): void;
   reset(): Promise<void>;
+  /** Streams per-byte figures of text read from a fresh state; returns the totals and the experts' view. */
+  score(text: Uint8Array): AsyncGenerator<ScoreChunk, ScoreDone>;
+  /** Fine-tunes (text) or resumes (null) until pause(); yields progress, returns it at the pause. */
+  teach(text: Uint8Array | null): AsyncGenerator<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }>;
+  pause(): void;
+  useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState>;
+  /** Takes a tuned soma.bin of the loaded model's config, and uses it. */
+  loadTuned(weights: ArrayBuffer): Promise<WeightsState>;
+  /** The tuned weights as a soma.bin, provenance included. */
+  exportTuned(): Promise<Uint8Array>;
 }

@@ -102,6 +102,11 @@ export class Session {
     return this.model.kernels.heap.subarray(this.state.scores, this.state.scores + this.info.config.experts);
   }
 
+  /** Replaces the weights (same config, flat layout of weightLayout); the state is kept. */
+  setWeights(weights: Float32Array): void {
+    this.model.kernels.heap.set(weights, this.model.w.embed); // the weights start at the embedding
+  }
+
   reset(): void {
     resetState(this.model.kernels.heap, this.state);
     this.primed = false;
