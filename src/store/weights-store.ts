@@ -139,4 +139,41 @@ export class WeightsStore {
       // Persistence is a request, not a requirement.
     }
   }
+
+  // The tuned copy ("Teach it"): one at most, under its own key, beside the original and never in
+  // its place. It remembers which original it was tuned from.
+
+  async saveTuned(bytes: ArrayBuffer, from: string): Promise<boolean> {
+    if (this.mode.kind !== 'indexeddb') return false;
+    try {
+      await this.kv!.set(TUNED_KEY, { bytes, from, savedAt: Date.now() });
+      return true;
+    } catch (e) {
+      this.fallBack(e);
+      return false;
+    }
+  }
+
+  /** The tuned copy of the original with this SHA-256, if one is stored. */
+  async findTuned(from: string): Promise<ArrayBuffer | undefined> {
+    if (this.mode.kind !== 'indexeddb') return undefined;
+    try {
+      const v = (await this.kv!.get(TUNED_KEY)) as { bytes?: unknown; from?: unknown } | undefined;
+      return v && v.bytes instanceof ArrayBuffer && v.from === from ? v.bytes : undefined;
+    } catch (e) {
+      this.fallBack(e);
+      return undefined;
+    }
+  }
+
+  async removeTuned(): Promise<void> {
+    if (this.mode.kind !== 'indexeddb') return;
+    try {
+      await this.kv!.del(TUNED_KEY);
+    } catch (e) {
+      this.fallBack(e);
+    }
+  }
 }
+
+const TUNED_KEY = 'tuned soma.bin';

@@ -7,6 +7,7 @@ import type { BackendChoice, Engine } from '../engine/protocol';
 import { EngineController } from './engine-controller';
 import type { SettingInputEvent } from './soma-controls';
 import type { SomaOutput } from './soma-output';
+import type { SomaScorePanel } from './soma-score-panel';
 import type { GenerateEvent } from './soma-prompt';
 import type { WeightsFileEvent } from './soma-weights-picker';
 import { SettingsController } from './settings-controller';
@@ -22,8 +23,13 @@ import './soma-model-header';
 import './soma-notices';
 import './soma-output';
 import './soma-prompt';
+import './soma-score-panel';
+import './soma-teach-panel';
 import './soma-stats-bar';
 import './soma-weights-picker';
+
+type Mode = 'generate' | 'score' | 'teach';
+const MODES: [Mode, string][] = [['generate', 'Write'], ['score', 'Score'], ['teach', 'Teach it']];
 
 /** What the page is given at start-up (src/main.ts). */
 export interface AppServices {
@@ -39,7 +45,9 @@ export interface AppServices {
 export class SomaApp extends LitElement {
   @property({ attribute: false }) services?: AppServices;
   @state() private colored = false;
+  @state() private mode: Mode = 'generate';
   @query('soma-output') private output?: SomaOutput;
+  @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
   private engine?: EngineController;
   private weights?: WeightsController;
@@ -101,6 +109,23 @@ export class SomaApp extends LitElement {
         min-height: 2.5rem;
         cursor: pointer;
       }
+      .generate {
+        display: flex;
+        flex-direction: column;
+        gap: 0.75rem;
+      }
+      .modes {
+        display: flex;
+        gap: 0.4rem;
+      }
+      .modes button[aria-pressed='true'] {
+        border-color: var(--accent);
+        box-shadow: inset 0 -3px 0 var(--accent);
+        font-weight: 600;
+      }
+      [hidden] {
+        display: none !important;
+      }
       .toggle input {
         width: 1.1rem;
         height: 1.1rem;
@@ -161,12 +186,18 @@ export class SomaApp extends LitElement {
     return nothing;
   }
 
+  private scoreGenerated(): void {
+    this.mode = 'score';
+    this.scorePanel?.scoreText(this.output?.text ?? '');
+  }
+
   override render() {
     const en = this.engine;
     const w = this.weights;
     const info = en?.loaded?.info;
     const insight = en?.insight;
     const ready = w?.phase === 'ready' && !!info;
+    const mode = this.mode;
     const blockedBy = !ready ? 'Generate waits for the model.' : !this.settings.value ? 'Generate waits for valid settings.' : '';
     return html`
       <div class="top">
@@ -183,6 +214,18 @@ export class SomaApp extends LitElement {
       <div class="layout">
         <main class="work">
           ${this.weightsPanel()}
+          <nav class="modes" aria-label="Mode">
+            ${MODES.map(([m, label]) => html`<button aria-pressed=${m === mode ? 'true' : 'false'} @click=${() => (this.mode = m)}>${label}</button>`)}
+          </nav>
+          <soma-score-panel ?hidden=${mode !== 'score'} .engine=${this.services?.engine} ?blocked=${!ready || !!en?.running} .experts=${info?.config.experts ?? 16}></soma-score-panel>
+          <soma-teach-panel
+            ?hidden=${mode !== 'teach'}
+            .engine=${this.services?.engine}
+            .store=${this.services?.weights.store}
+            .original=${ready ? info!.sha256 : ''}
+            ?blocked=${!ready || !!en?.running}
+          ></soma-teach-panel>
+          <div class="generate" ?hidden=${mode !== 'generate'}>
           <soma-prompt
             ?blocked=${!!blockedBy}
             ?running=${!!en?.running}
@@ -194,7 +237,10 @@ export class SomaApp extends LitElement {
           ${en?.error ? html`<p class="error" role="alert">${en.error}</p>` : nothing}
           <div class="tools">
             <label class="toggle"><input type="checkbox" .checked=${this.colored} @change=${(e: Event) => (this.colored = (e.target as HTMLInputElement).checked)} />colour by expert</label>
-            <soma-copy-button .source=${() => this.output?.text ?? ''} ?disabled=${!en?.run}></soma-copy-button>
+            <span>
+              <button ?disabled=${!en?.run || en.running} @click=${this.scoreGenerated}>Score this text</button>
+              <soma-copy-button .source=${() => this.output?.text ?? ''} ?disabled=${!en?.run}></soma-copy-button>
+            </span>
           </div>
           ${this.colored && info ? html`<soma-expert-legend .experts=${info.config.experts} .shares=${insight?.bytes ? insight.shares : []}></soma-expert-legend>` : nothing}
           <soma-output .run=${en?.run} ?colored=${this.colored}></soma-output>
@@ -209,6 +255,7 @@ export class SomaApp extends LitElement {
             .bits=${insight?.lastBits ?? null}
             .meanBits=${insight?.meanBits ?? null}
           ></soma-stats-bar>
+          </div>
         </main>
         <aside class="side" aria-label="Settings">
           <soma-controls

@@ -1,0 +1,119 @@
+// "Teach it": the user's text in, a fine-tune with live held-out nats/char (before and now), pause
+// and resume; then original or tuned, reset, export and import. State comes from the TeachController.
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Engine } from '../engine/protocol';
+import type { WeightsStore } from '../store/weights-store';
+import { TeachController } from './teach-controller';
+import type { TextSubmitEvent } from './soma-text-source';
+import { controls } from './theme';
+import './soma-text-source';
+
+@customElement('soma-teach-panel')
+export class SomaTeachPanel extends LitElement {
+  @property({ attribute: false }) engine?: Engine;
+  @property({ attribute: false }) store?: WeightsStore;
+  /** SHA-256 of the original model, which a stored tuned copy must come from. */
+  @property() original = '';
+  @property({ type: Boolean }) blocked = false;
+  private readonly teach = new TeachController(this, () => (this.engine && this.store && this.original ? { engine: this.engine, store: this.store, original: this.original } : undefined));
+  private restored = '';
+
+  static override styles = [
+    controls,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        gap: 0.75rem;
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      .figures {
+        margin: 0;
+        font-size: 1.05rem;
+        font-variant-numeric: tabular-nums;
+      }
+      .muted {
+        color: var(--muted);
+        margin: 0;
+      }
+      .error {
+        color: var(--danger);
+        margin: 0;
+      }
+      fieldset {
+        border: 1px solid var(--border);
+        border-radius: 0.5rem;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 1rem;
+      }
+    `,
+  ];
+
+  protected override willUpdate(): void {
+    // Once per original: bring back a tuned copy from an earlier visit.
+    if (this.engine && this.store && this.original && this.restored !== this.original) {
+      this.restored = this.original;
+      void this.teach.restore();
+    }
+  }
+
+  private progressLine() {
+    const p = this.teach.progress;
+    const phase = this.teach.phase;
+    if (phase === 'starting') return html`<p class="figures" role="status">Scoring the held-out part…</p>`;
+    if (!p) return nothing;
+    const what = { idle: 'Stopped', starting: '', teaching: 'Teaching', pausing: 'Pausing', paused: 'Paused' }[phase];
+    return html`<p class="figures" role="status">
+      ${what}: held-out nats/char <strong>${p.before.toFixed(4)}</strong> before, <strong>${p.now.toFixed(4)}</strong> now · step ${p.step.toLocaleString('en')} ·
+      ${(p.tokens / 1000).toFixed(0)} KB read · ${p.seconds.toFixed(0)} s
+    </p>`;
+  }
+
+  private onImport(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void this.teach.importFile(file);
+  }
+
+  override render() {
+    const t = this.teach;
+    const busy = t.phase === 'starting' || t.phase === 'teaching' || t.phase === 'pausing';
+    const tuned = t.weights.tuned;
+    return html`
+      <p class="muted">
+        The model learns your text in this tab: SPSA fine-tuning of a copy, forward passes only. The last 10% of the text is held out to measure it.
+        Teaching pauses while the tab is hidden.
+      </p>
+      <soma-text-source label="Text to teach" action="Teach" placeholder="Paste a few KB of your own writing, or open a file." ?busy=${busy} ?blocked=${this.blocked} @text-submit=${(e: TextSubmitEvent) => void t.start(e.detail.text)}>
+        ${t.phase === 'teaching' ? html`<button @click=${() => t.pause()}>Pause</button>` : nothing}
+        ${t.phase === 'paused' && t.progress ? html`<button @click=${() => void t.resume()} ?disabled=${this.blocked}>Resume</button>` : nothing}
+      </soma-text-source>
+      ${this.progressLine()} ${t.error ? html`<p class="error" role="alert">${t.error}</p>` : nothing} ${t.note ? html`<p class="muted">${t.note}</p>` : nothing}
+      <fieldset ?disabled=${busy || this.blocked}>
+        <legend>Model in use</legend>
+        <label><input type="radio" name="model" .checked=${t.weights.active === 'original'} @change=${() => void t.use('original')} /> original</label>
+        <label><input type="radio" name="model" .checked=${t.weights.active === 'tuned'} ?disabled=${!tuned} @change=${() => void t.use('tuned')} /> tuned</label>
+      </fieldset>
+      ${tuned ? html`<p class="muted">Tuned: ${tuned.method.split(', starting from')[0]}; ${tuned.steps.toLocaleString('en')} steps.</p>` : nothing}
+      <div class="row">
+        <button @click=${() => void t.reset()} ?disabled=${!tuned || busy}>Reset (discard tuned)</button>
+        <button @click=${() => void t.exportFile()} ?disabled=${!tuned || busy}>Export tuned soma.bin</button>
+        <label>Import a tuned soma.bin: <input type="file" accept=".bin" aria-label="Import a tuned soma.bin" ?disabled=${busy} @change=${this.onImport} /></label>
+      </div>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'soma-teach-panel': SomaTeachPanel;
+  }
+}
