@@ -28,7 +28,9 @@ export async function release(argv: string[]): Promise<void> {
     console.log(`${split}: ${val[split].toFixed(4)} nats/char over ${text.length} bytes`);
   }
   if (Object.keys(val).length === 0) throw new UsageError(`no validation splits in ${dataDir}: run \`npm run corpus\``);
-  const provenance = { ...file.provenance, valNatsPerChar: val, notes: `${file.provenance.notes ?? ''} Released: valNatsPerChar scored on each full held-out split.`.trim() };
+  // The trainer's note says its figures came from the first bytes of each split; these are whole splits.
+  const trainerNote = (file.provenance.notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
+  const provenance = { ...file.provenance, valNatsPerChar: val, notes: `valNatsPerChar: each full held-out split (soma release). ${trainerNote}`.trim() };
   await writeFile(out, await writeSoma(file.config, file.weights, provenance));
   console.log(`wrote ${out}`);
   const curve = stringFlag(a, 'curve');

@@ -121,7 +121,8 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     trained: true,
     method:
       'SPSA, forward passes only: antithetic ±1 perturbations regenerated from seeds; per-expert credit on expert steps ' +
-      `(router held still), embedding+router steps every ${cfg.sharedEvery}th step; normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
+      `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step, ${cfg.headRounds} decoder-only steps on cached features after each; ` +
+      `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
     steps: run.step,
     tokens: run.tokens,
