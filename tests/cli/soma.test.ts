@@ -52,25 +52,31 @@ describe('soma score', () => {
     expect(lines[0]).toContain('12722 bytes');
   });
 
-  it('prints JSON with --json', () => {
-    const r = soma('score', FIXTURE, '--json');
+  it('prints JSON with --json; an untrained model scores about ln 256 nats a byte', () => {
+    const weights = join(tmp, 'untrained.bin');
+    expect(soma('init', '--out', weights, '--seed', '2').status).toBe(0);
+    const r = soma('score', FIXTURE, '--json', '--weights', weights);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout.toString());
     expect(j.bytes).toBe(12_722);
     expect(j.nats_per_char).toBeCloseTo(j.nats / j.chars, 12);
+    expect(j.bits_per_byte).toBeCloseTo(j.nats / Math.LN2 / j.bytes, 12);
     expect(j.chars).toBeLessThan(j.bytes); // the fixture has some non-ASCII characters
-    // An untrained model is close to uniform over bytes: about ln 256 = 5.545 nats a byte.
+    // Close to uniform over bytes: ln 256 = 5.545 nats a byte.
     expect(j.nats / j.bytes).toBeGreaterThan(5);
     expect(j.nats / j.bytes).toBeLessThan(6.5);
   });
 });
 
 describe('soma inspect', () => {
-  it('summarises the shipped, untrained weights', () => {
+  it("summarises the shipped weights from their own header", () => {
     const r = soma('inspect', 'public/soma.bin');
     expect(r.status).toBe(0);
     const out = r.stdout.toString();
-    expect(out).toMatch(/untrained|trained: no/);
+    const bytes = readFileSync(join(ROOT, 'public/soma.bin'));
+    const header = JSON.parse(bytes.subarray(12, 12 + bytes.readUInt32LE(8)).toString('utf8'));
+    expect(out).toContain(header.provenance.trained ? 'trained: yes' : 'trained: no');
+    expect(out).toContain(`steps: ${header.provenance.steps}`);
     expect(out).toContain('602384');
   });
 });
