@@ -57,6 +57,7 @@ interface RunState extends SpsaState {
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
+  init?: { steps: number; tokens: number; sha256: string }; // --init: the weights this run continued
 }
 
 /** Time-lapse snapshots at log-spaced points: from 1M bytes of training text, each at twice the last. */
@@ -124,12 +125,14 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step, ${cfg.headRounds} decoder-only steps on cached features after each; ` +
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
-    steps: run.step,
-    tokens: run.tokens,
+    steps: run.step + (run.init?.steps ?? 0),
+    tokens: run.tokens + (run.init?.tokens ?? 0),
     corpus: CORPUS,
     valNatsPerChar: val,
     seed: cfg.seed,
-    notes: `valNatsPerChar: the first ${cfg.valBytes} bytes of each held-out split. lr ${cfg.lr}, eps ${cfg.eps}, batch ${cfg.batch}x${cfg.window} per shard, ${cfg.threads} shard(s).`,
+    notes:
+      `valNatsPerChar: the first ${cfg.valBytes} bytes of each held-out split. lr ${cfg.lr}, eps ${cfg.eps}, batch ${cfg.batch}x${cfg.window} per shard, ${cfg.threads} shard(s).` +
+      (run.init ? ` Continued from weights ${run.init.sha256.slice(0, 12)} (${run.init.steps} steps, ${run.init.tokens} bytes; counted in steps and tokens), with fresh optimiser state.` : ''),
     created: new Date().toISOString().slice(0, 10),
   };
 }
@@ -137,7 +140,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<keyof TrainConfig> } {
   const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at'], booleans: ['resume', 'quiet'] });
+  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at', 'init'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
@@ -160,6 +163,8 @@ export async function train(argv: string[]): Promise<void> {
   const outDir = stringFlag(a, 'out') ?? 'runs/main';
   const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity); // stop after this much wall time ...
   const stopAt = numberFlag(a, 'stop-at', Infinity, 1, Infinity, true); // ... or at this step
+  const initPath = stringFlag(a, 'init'); // start from these weights (a soma.bin) instead of a fresh init
+  if (initPath && a.flags.has('resume')) throw new UsageError('--init starts a new run; --resume continues one: give one of them');
   const quiet = a.flags.has('quiet');
   if (!existsSync(join(dataDir, 'train.txt'))) throw new UsageError(`no ${join(dataDir, 'train.txt')}: run \`npm run corpus\` first`);
   const text = await readInput(join(dataDir, 'train.txt'), 'training text');
@@ -187,11 +192,18 @@ export async function train(argv: string[]): Promise<void> {
     run.cfg = cfg;
     theta = restored.theta;
   } else {
-    theta = initWeights(config, cfg.seed);
-    const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
-    const bias = unigramBias(text);
-    for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
     run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, best: Infinity, history: [], snapshots: [] };
+    if (initPath) {
+      const from = await readSoma(await readInput(initPath, 'weights'));
+      if ((Object.keys(config) as (keyof SomaConfig)[]).some((k) => from.config[k] !== config[k])) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
+      theta = from.weights.slice();
+      run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
+    } else {
+      theta = initWeights(config, cfg.seed);
+      const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
+      const bias = unigramBias(text);
+      for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
+    }
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 

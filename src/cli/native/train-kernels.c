@@ -76,48 +76,55 @@ static napi_value set_heap(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
+// Vectors of VL floats: 512-bit where the machine has AVX-512, else 256-bit. They are loaded by
+// dereferencing an under-aligned vector type, never through memcpy: without AVX2, gcc lowers a
+// 32-byte memcpy to two 16-byte halves through the stack, and the store-forwarding stall that
+// follows made the whole product 5x slower.
+#if defined(__AVX512F__)
+#define VL 16
+#define TR 8 // rows per tile: TR·NV accumulators stay in registers
+#else
+#define VL 8
+#define TR 4
+#endif
+typedef float vf __attribute__((vector_size(VL * 4), aligned(4)));
+static inline vf vload(const float *p) { return *(const vf *)p; }
+static inline void vstore(float *p, vf v) { *(vf *)p = v; }
 
-#define TR 8 // rows per tile
-
-// One tile: TR rows × NV·16 streams of Yᵀ held in TR·NV vector accumulators while i runs over the
+// One tile: TR rows × NV·VL streams of Yᵀ held in TR·NV vector accumulators while i runs over the
 // columns, so each load of Xᵀ feeds TR multiply-adds and nothing needs a horizontal sum.
 #define TILE(NV)                                                                                  \
   do {                                                                                            \
-    v16 acc[TR][NV];                                                                              \
+    vf acc[TR][NV];                                                                               \
     for (int q = 0; q < TR; q++)                                                                  \
-      for (int k = 0; k < NV; k++) acc[q][k] = (v16){0};                                          \
+      for (int k = 0; k < NV; k++) acc[q][k] = (vf){0};                                           \
     for (int i = 0; i < cols; i++) {                                                              \
-      v16 xv[NV];                                                                                 \
-      for (int k = 0; k < NV; k++) memcpy(&xv[k], X + (size_t)i * batch + j + 16 * k, 64);        \
+      vf xv[NV];                                                                                  \
+      for (int k = 0; k < NV; k++) xv[k] = vload(X + (size_t)i * batch + j + VL * k);             \
       for (int q = 0; q < TR; q++) {                                                              \
         const float wq = w[(size_t)(r + q) * cols + i];                                           \
         for (int k = 0; k < NV; k++) acc[q][k] += wq * xv[k];                                     \
       }                                                                                           \
     }                                                                                             \
     for (int q = 0; q < TR; q++)                                                                  \
-      for (int k = 0; k < NV; k++) {                                                              \
-        v16 out = acc[q][k] + b[r + q];                                                           \
-        memcpy(Y + (size_t)(r + q) * batch + j + 16 * k, &out, 64);                               \
-      }                                                                                           \
+      for (int k = 0; k < NV; k++) vstore(Y + (size_t)(r + q) * batch + j + VL * k, acc[q][k] + b[r + q]); \
   } while (0)
 
-// Y[j,r] = W[r,:]·X[j,:] + b[r].  Computed as Yᵀ = W·Xᵀ with the batch along the vector lanes
-// (512-bit vectors where the machine has them; gcc splits them elsewhere).
+// Y[j,r] = W[r,:]·X[j,:] + b[r].  Computed as Yᵀ = W·Xᵀ with the batch along the vector lanes.
 static void matmul_f32(State *S, float *y, const float *w, const float *b, const float *x, int rows, int cols, int batch) {
   float *restrict X = S->xt; // [cols, batch]
   float *restrict Y = S->yt; // [rows, batch]
   for (int j = 0; j < batch; j++)
     for (int i = 0; i < cols; i++) X[(size_t)i * batch + j] = x[(size_t)j * cols + i];
-  const int b32 = batch & ~31, b16 = batch & ~15, rt = rows - rows % TR;
+  const int b2 = batch - batch % (2 * VL), b1 = batch - batch % VL, rt = rows - rows % TR;
   for (int r = 0; r < rt; r += TR) {
     int j = 0;
-    for (; j < b32; j += 32) TILE(2);
-    for (; j < b16; j += 16) TILE(1);
+    for (; j < b2; j += 2 * VL) TILE(2);
+    for (; j < b1; j += VL) TILE(1);
   }
   // What the tiles leave: the last rows (all streams) and the last streams (all rows).
   for (int r = 0; r < rows; r++)
-    for (int j = r < rt ? b16 : 0; j < batch; j++) {
+    for (int j = r < rt ? b1 : 0; j < batch; j++) {
       float acc = 0;
       for (int i = 0; i < cols; i++) acc += w[(size_t)r * cols + i] * X[(size_t)i * batch + j];
       Y[(size_t)r * batch + j] = acc + b[r];
