@@ -45,4 +45,21 @@ describe('soma train', () => {
     expect(Buffer.from(half.buffer).equals(Buffer.from(straight.buffer))).toBe(false); // it did stop early
     expect(Buffer.from(resumed.buffer).equals(Buffer.from(straight.buffer))).toBe(true);
   });
+
+  it('--init continues from trained weights: it starts where they are, counts their steps and tokens, and refuses --resume beside it', async () => {
+    const data = corpus();
+    await train(['--data', data, '--out', join(data, 'first'), ...TINY]);
+    const first = await readSoma(readFileSync(join(data, 'first', 'soma.bin')));
+    await train(['--data', data, '--out', join(data, 'second'), ...TINY, '--init', join(data, 'first', 'soma.bin'), '--seed', '7', '--stop-at', '3']);
+    const second = await readSoma(readFileSync(join(data, 'second', 'soma.bin')));
+    expect(second.provenance.steps).toBe(first.provenance.steps + 3);
+    expect(second.provenance.tokens).toBeGreaterThan(first.provenance.tokens);
+    expect(second.provenance.notes).toMatch(new RegExp(`Continued from weights ${first.sha256.slice(0, 12)}`));
+    // Three steps from the first run's weights stay close to them; a fresh seed-7 init would be far off.
+    let far = 0;
+    for (let i = 0; i < first.weights.length; i++) far = Math.max(far, Math.abs(second.weights[i] - first.weights[i]));
+    expect(far).toBeGreaterThan(0);
+    expect(far).toBeLessThan(0.05);
+    await expect(train(['--data', data, '--out', join(data, 'second'), '--resume', '--init', join(data, 'first', 'soma.bin'), '--quiet'])).rejects.toThrow(/--init/);
+  });
 });
