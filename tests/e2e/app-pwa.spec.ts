@@ -32,8 +32,11 @@ test('a new service worker waits, and "new version — reload" reloads onto it',
     await expect(page.getByText('new version —')).toBeVisible({ timeout: 30_000 });
     await shot(page, info, 'update-waiting');
     await page.evaluate(() => ((window as unknown as { before: boolean }).before = true));
+    // Wait for the new document's load event: polling the old one races the navigation.
+    const loaded = page.waitForEvent('load', { timeout: 30_000 });
     await page.getByRole('button', { name: 'reload' }).click();
-    await expect.poll(() => page.evaluate(() => (window as unknown as { before?: boolean }).before ?? false), { timeout: 30_000 }).toBe(false);
+    await loaded;
+    expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before ?? false)).toBe(false);
     await waitReady(page);
     await expect(page.getByText('new version —')).toHaveCount(0);
     await expect(page.getByText('ready to work offline')).toBeVisible();
