@@ -5,10 +5,12 @@
 //   bytes 8..11   header length in bytes, u32 little-endian (at most 1 MiB)
 //   header        UTF-8 JSON: config, tensor table, payload size, SHA-256 of the payload, provenance
 //   zero padding  to a multiple of 64 bytes
-//   payload       little-endian fp32 tensors at the table's byte offsets (64-byte aligned)
+//   payload       little-endian tensors at the table's byte offsets (64-byte aligned): fp32, or fp16
+//                 for the time-lapse snapshots (read back as fp32)
 //
 // The reader trusts nothing: every malformed file ends in one SomaFormatError with a clear message.
 import { type SomaConfig, configError, numel, tensorSpecs } from './config';
+import { HALF_MAX, fromHalfBits, toHalfBits } from './half';
 import { weightLayout } from './weights';
 
 export const MAGIC = 'SOMA';
@@ -30,10 +32,17 @@ export interface Provenance {
   [extra: string]: unknown;
 }
 
+export type Dtype = 'f32' | 'f16';
+const DTYPE_BYTES: Record<Dtype, number> = { f32: 4, f16: 2 };
+
+/** fp16 bits → fp32, all 65536 of them, built on first use. */
+let halfTable: Float32Array | undefined;
+const halfToFloat = () => (halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => fromHalfBits(h)));
+
 export interface TensorEntry {
   name: string;
   shape: number[];
-  dtype: 'f32';
+  dtype: Dtype;
   offset: number; // bytes from the start of the payload
 }
 
@@ -116,11 +125,12 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
     if (!slot) fail(`unknown tensor ${JSON.stringify(t.name)}`);
     if (seen.has(name)) fail(`tensor ${name} is listed twice`);
     seen.add(name);
-    if (t.dtype !== 'f32') fail(`tensor ${name} has dtype ${JSON.stringify(t.dtype)}, only f32 is supported`);
+    if (t.dtype !== 'f32' && t.dtype !== 'f16') fail(`tensor ${name} has dtype ${JSON.stringify(t.dtype)}, only f32 and f16 are supported`);
+    const size = DTYPE_BYTES[t.dtype];
     if (!Array.isArray(t.shape) || t.shape.length !== slot!.shape.length || t.shape.some((d, i) => d !== slot!.shape[i]))
       fail(`tensor ${name} has shape ${JSON.stringify(t.shape)}, the config needs [${slot!.shape.join(', ')}]`);
-    if (!Number.isSafeInteger(t.offset) || t.offset < 0 || t.offset % 4 !== 0) fail(`tensor ${name} has a bad offset ${JSON.stringify(t.offset)}`);
-    const end = t.offset + numel(slot!.shape) * 4;
+    if (!Number.isSafeInteger(t.offset) || t.offset < 0 || t.offset % size !== 0) fail(`tensor ${name} has a bad offset ${JSON.stringify(t.offset)}`);
+    const end = t.offset + numel(slot!.shape) * size;
     if (end > payloadBytes) fail(`tensor ${name} ends at byte ${end}, past the payload's ${payloadBytes} bytes`);
     spans.push([t.offset, end, name]);
   }
@@ -139,8 +149,11 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
   const weights = new Float32Array(layout.total);
   for (const t of header.tensors) {
     const slot = layout.byName.get(t.name)!;
-    const src = payload.subarray(t.offset, t.offset + slot.size * 4);
-    if (isLittleEndian) new Uint8Array(weights.buffer, slot.offset * 4, slot.size * 4).set(src);
+    const src = payload.subarray(t.offset, t.offset + slot.size * DTYPE_BYTES[t.dtype]);
+    if (t.dtype === 'f16') {
+      const table = halfToFloat();
+      for (let i = 0; i < slot.size; i++) weights[slot.offset + i] = table[src[2 * i] | (src[2 * i + 1] << 8)];
+    } else if (isLittleEndian) new Uint8Array(weights.buffer, slot.offset * 4, slot.size * 4).set(src);
     else {
       const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
       for (let i = 0; i < slot.size; i++) weights[slot.offset + i] = dv.getFloat32(i * 4, true);
@@ -151,8 +164,11 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
   return { version, header, config, provenance: prov, sha256: hash, weights, fileBytes: bytes.length };
 }
 
-/** Writes a soma.bin from a config, its flat weight array (weightLayout order) and provenance. */
-export async function writeSoma(config: SomaConfig, weights: Float32Array, provenance: Provenance): Promise<Uint8Array> {
+/**
+ * Writes a soma.bin from a config, its flat weight array (weightLayout order) and provenance.
+ * dtype 'f16' rounds every weight to half precision (the time-lapse snapshots).
+ */
+export async function writeSoma(config: SomaConfig, weights: Float32Array, provenance: Provenance, dtype: Dtype = 'f32'): Promise<Uint8Array> {
   const cfgErr = configError(config);
   if (cfgErr) throw new SomaFormatError(cfgErr);
   const layout = weightLayout(config);
@@ -160,8 +176,8 @@ export async function writeSoma(config: SomaConfig, weights: Float32Array, prove
   const tensors: TensorEntry[] = [];
   let offset = 0;
   for (const t of layout.tensors) {
-    tensors.push({ name: t.name, shape: t.shape, dtype: 'f32', offset });
-    offset = alignUp(offset + t.size * 4, PAYLOAD_ALIGN);
+    tensors.push({ name: t.name, shape: t.shape, dtype, offset });
+    offset = alignUp(offset + t.size * DTYPE_BYTES[dtype], PAYLOAD_ALIGN);
   }
   const payloadBytes = offset;
   const payload = new Uint8Array(payloadBytes);
@@ -171,9 +187,12 @@ export async function writeSoma(config: SomaConfig, weights: Float32Array, prove
     for (let i = 0; i < slot.size; i++) {
       const v = weights[slot.offset + i];
       if (!Number.isFinite(v)) throw new SomaFormatError(`tensor ${slot.name} holds ${v} at index ${i}`);
-      if (!isLittleEndian) pv.setFloat32(tensors[k].offset + i * 4, v, true);
+      if (dtype === 'f16') {
+        if (Math.abs(v) > HALF_MAX) throw new SomaFormatError(`tensor ${slot.name} holds ${v} at index ${i}, beyond fp16's range`);
+        pv.setUint16(tensors[k].offset + i * 2, toHalfBits(v), true);
+      } else if (!isLittleEndian) pv.setFloat32(tensors[k].offset + i * 4, v, true);
     }
-    if (isLittleEndian) payload.set(new Uint8Array(weights.buffer, weights.byteOffset + slot.offset * 4, slot.size * 4), tensors[k].offset);
+    if (dtype === 'f32' && isLittleEndian) payload.set(new Uint8Array(weights.buffer, weights.byteOffset + slot.offset * 4, slot.size * 4), tensors[k].offset);
   }
   const header: SomaHeader = { config, tensors, payloadBytes, sha256: await sha256Hex(payload), provenance };
   const json = new TextEncoder().encode(JSON.stringify(header));

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type SomaConfig } from '../../src/model/config';
 import { MAX_HEADER_BYTES, SomaFormatError, type SomaHeader, readSoma, sha256Hex, writeSoma } from '../../src/model/format';
+import { fromHalfBits, toHalfBits } from '../../src/model/half';
 import { initWeights } from '../../src/model/init';
 import { Rng } from '../../src/model/random';
 import { UNTRAINED } from '../helpers';
@@ -72,7 +73,7 @@ describe('soma.bin', () => {
     const withT = (i: number, patch: object) => build({ ...header, tensors: t.map((x, j) => (j === i ? { ...x, ...patch } : x)) }, payload());
     await rejects(withT(0, { name: 'evil' }), /unknown tensor/);
     await rejects(withT(1, { name: t[0].name }), /listed twice/);
-    await rejects(withT(0, { dtype: 'f16' }), /dtype/);
+    await rejects(withT(0, { dtype: 'f64' }), /dtype/);
     await rejects(withT(0, { shape: [256, 1e12] }), /shape/);
     await rejects(withT(0, { offset: -64 }), /bad offset/);
     await rejects(withT(0, { offset: 3 }), /bad offset/);
@@ -94,6 +95,29 @@ describe('soma.bin', () => {
     const inf = payload();
     new DataView(inf.buffer).setFloat32(header.tensors[5].offset + 8, -Infinity, true);
     await rejects(build({ ...header, sha256: await sha256Hex(inf) }, inf), /holds -Infinity/);
+  });
+
+  it('writes and reads fp16 tensors: each weight rounded to its nearest half, in half the bytes', async () => {
+    const w = initWeights(TINY, 4);
+    w[7] = 1e-9; // below fp16's subnormals: 0
+    w[8] = 65504; // fp16's largest
+    const half = await writeSoma(TINY, w, UNTRAINED, 'f16');
+    expect(half.length).toBeLessThan(good.length * 0.6);
+    const back = await readSoma(half);
+    expect(back.header.tensors.every((t) => t.dtype === 'f16')).toBe(true);
+    for (let i = 0; i < w.length; i++) {
+      expect(back.weights[i]).toBe(fromHalfBits(toHalfBits(w[i])));
+      expect(Math.abs(back.weights[i] - w[i])).toBeLessThanOrEqual(Math.max(Math.abs(w[i]) * 2 ** -11, 2 ** -25));
+    }
+    w[9] = 70000;
+    await expect(writeSoma(TINY, w, UNTRAINED, 'f16')).rejects.toThrow(/beyond fp16/);
+    // An infinite half with a correct hash is still refused.
+    const len = new DataView(half.buffer).getUint32(8, true);
+    const h = JSON.parse(new TextDecoder().decode(half.subarray(12, 12 + len)));
+    const p = half.slice(Math.ceil((12 + len) / 64) * 64);
+    new DataView(p.buffer).setUint16(h.tensors[2].offset + 4, 0xfc00, true);
+    await rejects(build({ ...h, sha256: await sha256Hex(p) }, p), /holds -Infinity/);
+    await rejects(build({ ...h, tensors: h.tensors.map((t: { offset: number }, j: number) => (j === 0 ? { ...t, offset: 1 } : t)) }, p), /bad offset/);
   });
 
   it('the writer refuses weights of the wrong size or with NaN', async () => {
