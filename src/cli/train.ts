@@ -60,8 +60,8 @@ interface RunState extends SpsaState {
   init?: { steps: number; tokens: number; sha256: string }; // --init: the weights this run continued
 }
 
-/** Time-lapse snapshots at log-spaced points: from 1M bytes of training text, each at twice the last. */
-const nextSnapshot = (run: RunState) => Math.max(1_000_000, 2 * (run.snapshots?.at(-1) ?? 0));
+/** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
+const nextSnapshot = (run: RunState) => (run.snapshots?.length ? Math.max(1_000_000, 2 * run.snapshots.at(-1)!) : 0);
 
 /** state.bin: 'SOMT', JSON header, then θ, momentum, and every shard's streams; written atomically. */
 function saveState(path: string, run: RunState, theta: Float32Array, momentum: Float32Array, shards: { state: Float32Array; positions: Float64Array }[]) {
@@ -264,7 +264,20 @@ export async function train(argv: string[]): Promise<void> {
     if (!quiet) process.stderr.write(`\nstep ${run.step}: val ${VAL_SPLITS.map((k) => `${k} ${val[k].toFixed(4)}`).join(', ')}\n`);
   };
 
-  if (run.step === 0) await evaluateAndLog();
+  // fp16 snapshots for the app's time-lapse (soma timelapse), named by the bytes of training text seen.
+  const keepSnapshot = async () => {
+    if (run.tokens < nextSnapshot(run)) return;
+    const snap = await shards[0].snapshot();
+    const prov = provenance(run, run.history.at(-1)?.val ?? null, cfg);
+    mkdirSync(join(outDir, 'snapshots'), { recursive: true });
+    atomicWrite(join(outDir, 'snapshots', `${String(prov.tokens).padStart(12, '0')}.bin`), await writeSoma(config, snap.theta, prov, 'f16'));
+    (run.snapshots ??= []).push(run.tokens);
+  };
+
+  if (run.step === 0) {
+    await evaluateAndLog();
+    await keepSnapshot();
+  }
   // Runs stop and checkpoint only between cycles, where no head cache is live, so a resumed run
   // continues exactly as an unbroken one would.
   const between = () => betweenCycles(cfg, run.step);
@@ -287,13 +300,7 @@ export async function train(argv: string[]): Promise<void> {
       process.stderr.write(`\r[${bar}] ${run.step}/${cfg.steps} ${rate.toFixed(1)} steps/s ${byteRate.toFixed(1)}K bytes/s loss ${trainLoss.toFixed(3)} max load ${maxLoad.toFixed(2)} ETA ${eta}   `);
     }
     if (!between()) continue;
-    if (run.tokens >= nextSnapshot(run)) {
-      const snap = await shards[0].snapshot();
-      mkdirSync(join(outDir, 'snapshots'), { recursive: true });
-      const name = join(outDir, 'snapshots', `${String(run.tokens).padStart(12, '0')}.bin`);
-      atomicWrite(name, await writeSoma(config, snap.theta, provenance(run, run.history.at(-1)?.val ?? null, cfg)));
-      (run.snapshots ??= []).push(run.tokens);
-    }
+    await keepSnapshot();
     if (now - lastEval >= cfg.evalSeconds) {
       lastEval = now;
       lastCkpt = now;

@@ -1,5 +1,5 @@
 // The trainer end to end on a tiny run: files, provenance, and an exact resume.
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,11 @@ describe('soma train', () => {
     expect(log[0]).toMatch(/^step,tokens,wall_s/);
     expect(log.length).toBeGreaterThanOrEqual(3); // header, step 0, the end
     expect(readFileSync(join(out, 'curve.svg'), 'utf8')).toMatch(/<svg/);
+    // The time-lapse's first snapshot: the starting weights, in fp16 (the next comes at 1M bytes).
+    expect(readdirSync(join(out, 'snapshots'))).toEqual(['000000000000.bin']);
+    const first = await readSoma(readFileSync(join(out, 'snapshots', '000000000000.bin')));
+    expect(first.header.tensors.every((t) => t.dtype === 'f16')).toBe(true);
+    expect(first.provenance.tokens).toBe(0);
   });
 
   it.each([1, 2])('a run stopped and resumed ends with the same weights as an unbroken run (%i thread)', async (threads) => {
