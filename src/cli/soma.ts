@@ -24,6 +24,7 @@ const USAGE = `usage: soma <command> [options]
                                                              fine-tune on FILE's first 90% (SPSA),
                                                              report nats/char on its last 10%
   release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
+  timelapse RUN [--out DIR --frames N --data DIR --val-bytes N]  the app's time-lapse from a run's snapshots
 `;
 
 function backendFlag(a: ParsedArgs): Backend {
@@ -136,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'train': await (await import('./train')).train(rest); break;
       case 'tune': await (await import('./tune')).tune(rest); break;
       case 'release': await (await import('./release')).release(rest); break;
+      case 'timelapse': await (await import('./timelapse')).timelapse(rest); break;
       case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
       case undefined: process.stderr.write(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);

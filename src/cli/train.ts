@@ -43,12 +43,15 @@ const atomicWrite = (path: string, data: Uint8Array | string) => {
   renameSync(`${path}.tmp`, path);
 };
 
-/** Output biases start at the log frequency of each byte in the training text (a data-derived init). */
-function unigramBias(text: Uint8Array): Float64Array {
+/** A fresh run's weights: a seeded init, with every expert's output biases at the log frequency of each byte in the training text (a data-derived init). */
+export function startingWeights(config: SomaConfig, seed: number, text: Uint8Array): Float32Array {
+  const theta = initWeights(config, seed);
   const counts = new Float64Array(256).fill(1);
   for (let i = 0; i < text.length; i++) counts[text[i]]++;
   const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => Math.log(c / total));
+  const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
+  for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = Math.log(counts[i] / total);
+  return theta;
 }
 
 interface RunState extends SpsaState {
@@ -198,12 +201,7 @@ export async function train(argv: string[]): Promise<void> {
       if ((Object.keys(config) as (keyof SomaConfig)[]).some((k) => from.config[k] !== config[k])) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
       theta = from.weights.slice();
       run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
-    } else {
-      theta = initWeights(config, cfg.seed);
-      const b2 = weightLayout(config).byName.get('experts.mlp.b2')!;
-      const bias = unigramBias(text);
-      for (let e = 0; e < config.experts; e++) for (let i = 0; i < 256; i++) theta[b2.offset + e * 256 + i] = bias[i];
-    }
+    } else theta = startingWeights(config, cfg.seed, text);
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
