@@ -107,8 +107,21 @@ export default defineConfig({
       workbox: {
         // The app shell, the engine's worker and its WASM kernels. soma.bin is not precached:
         // the app keeps it in IndexedDB, so it is downloaded once, not twice.
-        globPatterns: ['**/*.{html,js,css,wasm,webmanifest,png,svg}'],
+        globPatterns: ['**/*.{html,js,css,wasm,webmanifest,png,svg}', 'timelapse/index.json'],
+        // The time-lapse frames (about 1.2 MB each) are kept once viewed, not precached: most
+        // visits never open the time-lapse. The app asks for them with their hash in the query, so
+        // a cached frame is never mistaken for another run's.
+        runtimeCaching: [
+          {
+            urlPattern: /\/timelapse\/\d{12}\.bin\?sha=[0-9a-f]+$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'soma-timelapse', cacheableResponse: { statuses: [200] }, expiration: { maxEntries: 40 } },
+          },
+        ],
         navigateFallback: 'index.html',
+        // Control the page of the first visit at once, so what it fetches later (time-lapse frames) is
+        // kept for offline use. Updates still wait for the user's "reload" (no skipWaiting).
+        clientsClaim: true,
         cleanupOutdatedCaches: true,
       },
     }),

@@ -19,10 +19,14 @@ function backendChoice(): BackendChoice {
 // Constructed while this script first runs: the built bundle finds the worker's file relative to
 // document.currentScript, which is only set during that first run.
 const engine = new EngineClient(fromFile ? inPageWorker() : undefined);
+// The time-lapse's engine: a second worker, idle until the time-lapse loads a frame into it. It is
+// made now for the same reason; from file:// there is no time-lapse (its frames can't be fetched).
+const timelapseEngine = fromFile ? undefined : new EngineClient();
 
 const app = document.querySelector('soma-app')!;
 app.services = {
   engine,
+  timelapseEngine,
   backend: backendChoice(),
   inPage: fromFile,
   weights: {

@@ -25,15 +25,18 @@ import './soma-output';
 import './soma-prompt';
 import './soma-score-panel';
 import './soma-teach-panel';
+import './soma-timelapse-panel';
 import './soma-stats-bar';
 import './soma-weights-picker';
 
-type Mode = 'generate' | 'score' | 'teach';
-const MODES: [Mode, string][] = [['generate', 'Write'], ['score', 'Score'], ['teach', 'Teach it']];
+type Mode = 'generate' | 'score' | 'teach' | 'timelapse';
+const MODES: [Mode, string][] = [['generate', 'Write'], ['score', 'Score'], ['teach', 'Teach it'], ['timelapse', 'Time-lapse']];
 
 /** What the page is given at start-up (src/main.ts). */
 export interface AppServices {
   engine: Engine;
+  /** The time-lapse's own engine, so the page's model stays loaded; absent from file://. */
+  timelapseEngine?: Engine;
   backend: BackendChoice;
   /** The engine runs in the page, not in a worker (a page opened from file://). */
   inPage: boolean;
@@ -225,6 +228,13 @@ export class SomaApp extends LitElement {
             .original=${ready ? info!.sha256 : ''}
             ?blocked=${!ready || !!en?.running}
           ></soma-teach-panel>
+          <soma-timelapse-panel
+            ?hidden=${mode !== 'timelapse'}
+            ?active=${mode === 'timelapse'}
+            .engine=${this.services?.timelapseEngine}
+            .backend=${this.services?.backend ?? 'auto'}
+            .settings=${this.settings.value}
+          ></soma-timelapse-panel>
           <div class="generate" ?hidden=${mode !== 'generate'}>
           <soma-prompt
             ?blocked=${!!blockedBy}

@@ -1,0 +1,203 @@
+// The training time-lapse: a slider over snapshots of one training run, each writing from the same
+// prompt and seed, so the user watches spelling and words emerge. State comes from the
+// TimelapseController; samples are shown as text only.
+import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { BackendChoice, Engine } from '../engine/protocol';
+import type { TimelapseFrame } from '../model/timelapse';
+import type { UiSettings } from './settings';
+import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
+import { controls } from './theme';
+
+/** Fetches a file that sits beside the page, refusing anything but a 200. */
+async function fetchBeside(path: string): Promise<ArrayBuffer> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, document.baseURI));
+  } catch {
+    throw new Error(`${path} could not be fetched (offline, and not kept from an earlier visit?)`);
+  }
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+const megabytes = (tokens: number) => (tokens === 0 ? 'the start' : tokens < 1e6 ? `${(tokens / 1e3).toFixed(0)} KB` : `${(tokens / 1e6).toFixed(tokens < 1e7 ? 1 : 0)} MB`);
+
+/** One frame in words: how far into training, and how well it did on held-out text. */
+export function frameLabel(f: TimelapseFrame, i: number, n: number): string {
+  const when = f.tokens === 0 ? 'at the start, untrained' : `after ${megabytes(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
+  const val = Object.entries(f.valNatsPerChar)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+  return `Frame ${i + 1} of ${n}, ${when}; held-out nats/char: ${val}`;
+}
+
+@customElement('soma-timelapse-panel')
+export class SomaTimelapsePanel extends LitElement {
+  /** An engine of the time-lapse's own; absent where the page cannot fetch the frames (file://). */
+  @property({ attribute: false }) engine?: Engine;
+  @property() backend: BackendChoice = 'auto';
+  @property({ attribute: false }) settings: UiSettings | null = null;
+  /** The panel is on show: the index is fetched on the first showing. */
+  @property({ type: Boolean }) active = false;
+  @state() private prompt = 'The ';
+  @state() private seed = 1;
+  private readonly timelapse = new TimelapseController(this, () => (this.engine ? { engine: this.engine, backend: this.backend, fetchFile: fetchBeside } : undefined));
+
+  static override styles = [
+    controls,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        gap: 0.75rem;
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1rem;
+        align-items: end;
+      }
+      .row label {
+        display: flex;
+        flex-direction: column;
+        gap: 0.25rem;
+      }
+      .seed {
+        width: 8rem;
+      }
+      .muted {
+        color: var(--muted);
+        margin: 0;
+      }
+      .error {
+        color: var(--danger);
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      .scrub {
+        display: flex;
+        flex-direction: column;
+        gap: 0.25rem;
+      }
+      input[type='range'] {
+        width: 100%;
+        accent-color: var(--accent);
+      }
+      .ticks {
+        display: flex;
+        justify-content: space-between;
+        margin: 0;
+        padding: 0;
+        list-style: none;
+        font-size: 0.8rem;
+        color: var(--muted);
+        font-variant-numeric: tabular-nums;
+      }
+      .frame {
+        margin: 0;
+        font-variant-numeric: tabular-nums;
+      }
+      .sample {
+        box-sizing: border-box;
+        min-height: 8rem;
+        margin: 0;
+        padding: 0.75rem;
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+        background: var(--field);
+        font: 0.95rem/1.55 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      .prompt {
+        font-weight: 700;
+      }
+    `,
+  ];
+
+  private request() {
+    return this.settings ? { prompt: this.prompt, seed: this.seed, settings: this.settings } : null;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!this.active || !this.engine) return;
+    if (!this.timelapse.index && !this.timelapse.error) void this.timelapse.open().then(() => this.show(this.timelapse.selected));
+    else if (changed.has('settings') || changed.has('active')) this.show(this.timelapse.selected); // a no-op when its sample is there or on its way
+  }
+
+  private show(frame: number): void {
+    const r = this.request();
+    if (r) void this.timelapse.select(frame, r);
+  }
+
+  private onPrompt(e: Event): void {
+    this.prompt = (e.target as HTMLInputElement).value;
+    this.show(this.timelapse.selected);
+  }
+
+  private onSeed(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    const v = Number(input.value);
+    if (input.value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) return; // the input's own validity shows it
+    this.seed = v;
+    this.show(this.timelapse.selected);
+  }
+
+  override render() {
+    if (!this.engine)
+      return html`<p class="muted">The time-lapse fetches its frames from the site, and a page opened from a file may not fetch. Serve the app (for example with <code>python3 -m http.server</code>) to see it.</p>`;
+    const t = this.timelapse;
+    if (t.error) return html`<p class="error" role="alert">${t.error}</p>`;
+    if (!t.index) return html`<p class="muted" role="status">Reading the time-lapse…</p>`;
+    const frames = t.index.frames;
+    const f = frames[t.selected];
+    const r = this.request();
+    const sample = r ? t.sample(t.selected, r) : undefined;
+    const label = frameLabel(f, t.selected, frames.length);
+    return html`
+      <p class="muted">
+        SOMA learned from scratch with forward passes only. These are ${frames.length} snapshots of one training run, log-spaced from the random start to the end.
+        At each, the model writes ${TIMELAPSE_BYTES} bytes from the same prompt and seed: scrub to watch spelling and words emerge.
+      </p>
+      <div class="row">
+        <label>Prompt <input type="text" .value=${this.prompt} @change=${this.onPrompt} /></label>
+        <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} @change=${this.onSeed} /></label>
+        ${t.playing
+          ? html`<button @click=${() => t.stopPlaying()}>Stop</button>`
+          : html`<button ?disabled=${!r} @click=${() => r && void t.play(r)}>Play from the start</button>`}
+      </div>
+      ${r ? nothing : html`<p class="error" role="alert">The time-lapse waits for valid settings.</p>`}
+      <div class="scrub">
+        <input
+          type="range"
+          aria-label="Training progress"
+          min="0"
+          max=${frames.length - 1}
+          step="1"
+          .value=${String(t.selected)}
+          aria-valuetext=${label}
+          @input=${(e: Event) => this.show(Number((e.target as HTMLInputElement).value))}
+        />
+        <ol class="ticks" aria-hidden="true">
+          ${frames.map((fr) => html`<li>${fr.tokens === 0 ? '0' : megabytes(fr.tokens).replace(' ', '')}</li>`)}
+        </ol>
+      </div>
+      <p class="frame" role="status">${label}</p>
+      ${sample?.error ? html`<p class="error" role="alert">${sample.error}</p>` : nothing}
+      <div
+        class="sample"
+        role="region"
+        aria-label="Sample at this point of training"
+        aria-busy=${sample && !sample.done ? 'true' : 'false'}
+        data-state=${!sample ? 'waiting' : sample.error ? 'failed' : sample.done ? 'done' : 'writing'}
+      ><span class="prompt">${this.prompt}</span>${sample?.text ?? ''}</div>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'soma-timelapse-panel': SomaTimelapsePanel;
+  }
+}
