@@ -44,7 +44,7 @@ export class SomaAbout extends LitElement {
     const p = info.provenance;
     const nats = meanNatsPerChar(p.valNatsPerChar);
     const training = p.trained
-      ? html`It learned from forward passes alone — ${p.method.replace(/\.\s*$/, "")}: <span class="n">${grouped(p.steps)}</span> steps over
+      ? html`It learned from forward passes alone — ${p.method.replace(/\.\s*$/, '')}: <span class="n">${grouped(p.steps)}</span> steps over
           <span class="n">${grouped(p.tokens)}</span> bytes${p.corpus ? html` of ${p.corpus}` : nothing}${nats === null
             ? nothing
             : html`, reaching <span class="n">${nats.toFixed(3)}</span> nats per character on held-out text`}.`
