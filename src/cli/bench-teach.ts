@@ -4,26 +4,17 @@
 //
 //   node bench/teach-text.mjs /tmp/log.txt && npx tsx src/cli/bench-teach.ts /tmp/log.txt [--seconds 120] [--no-build]
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { launchChromium } from './browser';
 import { UsageError, numberFlag, parseArgs } from './args';
-import { ROOT } from './node-engine';
-import { serveStatic } from './static-server';
+import { runScript, withBuiltApp } from './built-app';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), { values: ['seconds'], booleans: ['no-build'] });
   if (args.positionals.length !== 1) throw new UsageError('bench-teach takes one text FILE');
   const seconds = numberFlag(args, 'seconds', 120, 10, 3600);
   const text = readFileSync(args.positionals[0], 'utf8');
-  if (!args.flags.has('no-build')) {
-    const { build } = await import('vite');
-    await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
-  }
-  const server = await serveStatic(join(ROOT, 'dist'));
-  const browser = await launchChromium();
-  try {
+  await withBuiltApp(!args.flags.has('no-build'), async (url, browser) => {
     const page = await browser.newPage();
-    await page.goto(server.url);
+    await page.goto(url);
     await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
     const backend = (await page.locator('soma-app p.status').textContent())!.match(/Ready: (\S+)/)?.[1];
     await page.getByRole('button', { name: 'Teach it' }).click();
@@ -47,13 +38,7 @@ async function main(): Promise<void> {
       console.log(`  ${String(t).padStart(7)}  ${last.before.toFixed(4)} -> ${last.now.toFixed(4)}               ${last.steps.padStart(6)}`);
     }
     console.log(`browser teach: ${last.before.toFixed(4)} -> ${last.now.toFixed(4)} (drop ${(last.before - last.now).toFixed(2)}) in ${seconds} s`);
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 }
 
-main().catch((e) => {
-  console.error((e as Error).message);
-  process.exit(1);
-});
+runScript(main);

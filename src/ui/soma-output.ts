@@ -28,18 +28,8 @@ export class SomaOutput extends LitElement {
         display: block;
       }
       #text {
-        box-sizing: border-box;
-        min-height: 8rem;
         max-height: 60vh;
         overflow: auto;
-        margin: 0;
-        padding: 0.75rem;
-        border: 1px solid var(--border);
-        border-radius: 0.75rem;
-        background: var(--field);
-        font: 0.95rem/1.55 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
-        white-space: pre-wrap;
-        overflow-wrap: anywhere;
       }
       .prompt {
         font-weight: 700;
@@ -110,7 +100,7 @@ export class SomaOutput extends LitElement {
   }
 
   override render() {
-    return html`<div id="text" class=${this.colored ? 'colored' : ''} role="region" aria-label="Generated text" tabindex="0"></div>`;
+    return html`<div id="text" class="text-box ${this.colored ? 'colored' : ''}" role="region" aria-label="Generated text" tabindex="0"></div>`;
   }
 }
 

@@ -98,18 +98,6 @@ export class SomaTimelapsePanel extends LitElement {
         margin: 0;
         font-variant-numeric: tabular-nums;
       }
-      .sample {
-        box-sizing: border-box;
-        min-height: 8rem;
-        margin: 0;
-        padding: 0.75rem;
-        border: 1px solid var(--border);
-        border-radius: 0.75rem;
-        background: var(--field);
-        font: 0.95rem/1.55 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
-        white-space: pre-wrap;
-        overflow-wrap: anywhere;
-      }
       .prompt {
         font-weight: 700;
       }
@@ -186,7 +174,7 @@ export class SomaTimelapsePanel extends LitElement {
       <p class="frame" role="status">${label}</p>
       ${sample?.error ? html`<p class="error" role="alert">${sample.error}</p>` : nothing}
       <div
-        class="sample"
+        class="text-box"
         role="region"
         aria-label="Sample at this point of training"
         aria-busy=${sample && !sample.done ? 'true' : 'false'}

@@ -64,4 +64,17 @@ export const controls = css`
   .muted {
     color: var(--muted);
   }
+  /* Generated text: monospace, wrapped anywhere, in a field-coloured box. */
+  .text-box {
+    box-sizing: border-box;
+    min-height: 8rem;
+    margin: 0;
+    padding: 0.75rem;
+    border: 1px solid var(--border);
+    border-radius: 0.75rem;
+    background: var(--field);
+    font: 0.95rem/1.55 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+  }
 `;
