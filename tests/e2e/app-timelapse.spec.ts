@@ -21,6 +21,10 @@ test('the time-lapse scrubs through the shipped frames, the same seed giving the
   expect(n).toBeGreaterThanOrEqual(5);
   await page.goto('/');
   await waitReady(page);
+  // Frames are kept for offline use once the service worker controls the page (it claims the page
+  // of the first visit as soon as it is active).
+  await expect(page.getByText('ready to work offline')).toBeVisible({ timeout: 30_000 });
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller);
   await page.getByRole('button', { name: 'Time-lapse' }).click();
   await expect(slider(page)).toHaveAttribute('max', String(n - 1));
   await expect(panel(page).getByRole('status')).toContainText(`Frame 1 of ${n}, at the start, untrained`);
