@@ -25,6 +25,7 @@ const USAGE = `usage: soma <command> [options]
                                                              report nats/char on its last 10%
   release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
   timelapse RUN [--out DIR --frames N --data DIR --val-bytes N]  the app's time-lapse from a run's snapshots
+  average A.bin B.bin ... --out FILE                         the mean of the weights of runs of one config
 `;
 
 function backendFlag(a: ParsedArgs): Backend {
@@ -138,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'tune': await (await import('./tune')).tune(rest); break;
       case 'release': await (await import('./release')).release(rest); break;
       case 'timelapse': await (await import('./timelapse')).timelapse(rest); break;
+      case 'average': await (await import('./average')).average(rest); break;
       case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
       case undefined: process.stderr.write(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);
