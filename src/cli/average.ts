@@ -3,10 +3,11 @@
 // noise; their mean keeps what they share and halves that noise (for two). Not SPSA, and no
 // gradient: a weight-space average, and the provenance says so.
 import { writeFile } from 'node:fs/promises';
-import { type SomaConfig } from '../model/config';
+import { sameConfig } from '../model/config';
 import { writeSoma } from '../model/format';
 import { UsageError, parseArgs, stringFlag } from './args';
 import { loadWeights } from './node-engine';
+import { notesBesidesVal } from './release';
 
 export async function average(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['out'], booleans: [] });
@@ -15,8 +16,7 @@ export async function average(argv: string[]): Promise<void> {
   if (a.positionals.length < 2) throw new UsageError('average takes two or more soma.bin files');
   const files = await Promise.all(a.positionals.map((p) => loadWeights(p)));
   const first = files[0];
-  for (const [i, f] of files.entries())
-    if ((Object.keys(first.config) as (keyof SomaConfig)[]).some((k) => f.config[k] !== first.config[k])) throw new UsageError(`${a.positionals[i]} has another config than ${a.positionals[0]}`);
+  for (const [i, f] of files.entries()) if (!sameConfig(f.config, first.config)) throw new UsageError(`${a.positionals[i]} has another config than ${a.positionals[0]}`);
   const mean = new Float32Array(first.weights.length);
   for (let i = 0; i < mean.length; i++) {
     let s = 0;
@@ -31,7 +31,7 @@ export async function average(argv: string[]): Promise<void> {
       ...longest.provenance,
       method: `${longest.provenance.method.replace(/\.\s*$/, '')}. Then the mean of the weights of ${files.length} such runs (not SPSA: a weight-space average, no gradient).`,
       valNatsPerChar: null,
-      notes: `The mean of ${inputs}; steps and tokens are those of the longest.`,
+      notes: `The mean of ${inputs}; steps and tokens are those of the longest. ${notesBesidesVal(longest.provenance.notes)}`.trim(),
       created: new Date().toISOString().slice(0, 10),
     }),
   );

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readSoma, type SomaFile } from '../model/format';
 import type { Backend } from '../model/kernels';
 import { Session } from '../engine/session';
+import { countChars } from '../model/utf8';
 import { UsageError } from './args';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,6 +28,12 @@ let kernelsModule: Promise<WebAssembly.Module> | undefined;
 export function kernelsWasm(): Promise<WebAssembly.Module> {
   kernelsModule ??= readInput(KERNELS_WASM, 'the WASM kernels (run `npm run asbuild`)').then((b) => WebAssembly.compile(b as Uint8Array<ArrayBuffer>));
   return kernelsModule;
+}
+
+/** nats/char of text read from a fresh state. */
+export function natsPerChar(session: Session, text: Uint8Array): number {
+  session.reset();
+  return session.score(text) / countChars(text);
 }
 
 export async function openSession(file: SomaFile, backend: Backend): Promise<Session> {

@@ -4,11 +4,14 @@ import { writeFile, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSoma } from '../model/format';
-import { countChars } from '../model/utf8';
 import { UsageError, parseArgs, stringFlag } from './args';
-import { loadWeights, openSession, readInput } from './node-engine';
+import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
 
 const SPLITS = ['sotu', 'brown', 'spam', 'wordnet'];
+
+/** A checkpoint's notes without their first sentence, which says how its valNatsPerChar were measured. */
+export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
+
 
 export async function release(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['data', 'out', 'curve'], booleans: [] });
@@ -23,13 +26,12 @@ export async function release(argv: string[]): Promise<void> {
     const path = join(dataDir, `val-${split}.txt`);
     if (!existsSync(path)) continue;
     const text = await readInput(path, 'validation text');
-    session.reset();
-    val[split] = Number((session.score(text) / countChars(text)).toFixed(4));
+    val[split] = Number(natsPerChar(session, text).toFixed(4));
     console.log(`${split}: ${val[split].toFixed(4)} nats/char over ${text.length} bytes`);
   }
   if (Object.keys(val).length === 0) throw new UsageError(`no validation splits in ${dataDir}: run \`npm run corpus\``);
   // The trainer's note says its figures came from the first bytes of each split; these are whole splits.
-  const trainerNote = (file.provenance.notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
+  const trainerNote = notesBesidesVal(file.provenance.notes);
   const provenance = { ...file.provenance, valNatsPerChar: val, notes: `valNatsPerChar: each full held-out split (soma release). ${trainerNote}`.trim() };
   await writeFile(out, await writeSoma(file.config, file.weights, provenance));
   console.log(`wrote ${out}`);

@@ -5,11 +5,10 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { writeSoma } from '../model/format';
 import { TIMELAPSE_VERSION, type TimelapseFrame, type TimelapseIndex, parseTimelapseIndex, pickLogSpaced } from '../model/timelapse';
-import { countChars } from '../model/utf8';
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
-import { loadWeights, openSession, readInput } from './node-engine';
-
-const SPLITS = ['sotu', 'brown'];
+import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
+import { notesBesidesVal } from './release';
+import { VAL_SPLITS } from './train';
 
 export async function timelapse(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['out', 'frames', 'data', 'val-bytes'], booleans: [] });
@@ -33,26 +32,24 @@ export async function timelapse(argv: string[]): Promise<void> {
   if (candidates.length < 2) throw new UsageError(`${runDir} has fewer than 2 snapshots`);
   const chosen = pickLogSpaced(candidates.map((f) => Object.assign(f, { tokens: f.provenance.tokens })), frames);
 
-  const vals = await Promise.all(SPLITS.map(async (s) => [s, (await readInput(join(dataDir, `val-${s}.txt`), 'validation text')).subarray(0, valBytes)] as const));
+  const vals = await Promise.all(VAL_SPLITS.map(async (s) => [s, (await readInput(join(dataDir, `val-${s}.txt`), 'validation text')).subarray(0, valBytes)] as const));
   mkdirSync(out, { recursive: true });
   const index: TimelapseIndex = { version: TIMELAPSE_VERSION, run: chosen[chosen.length - 1].provenance.method, valBytes, frames: [] };
   for (const f of chosen) {
     const session = await openSession(f, 'wasm-simd');
     const val: Record<string, number> = {};
-    for (const [name, text] of vals) {
-      session.reset();
-      val[name] = Number((session.score(text) / countChars(text)).toFixed(4));
-    }
+    for (const [name, text] of vals) val[name] = Number(natsPerChar(session, text).toFixed(4));
     const file = `${String(f.tokens).padStart(12, '0')}.bin`;
-    const bytes = await writeSoma(f.config, f.weights, { ...f.provenance, valNatsPerChar: val, notes: `A time-lapse frame. valNatsPerChar: the first ${valBytes} bytes of each held-out split.` }, 'f16');
+    const bytes = await writeSoma(f.config, f.weights, { ...f.provenance, valNatsPerChar: val, notes: `valNatsPerChar: the first ${valBytes} bytes of each held-out split. A time-lapse frame. ${notesBesidesVal(f.provenance.notes)}`.trim() }, 'f16');
     writeFileSync(join(out, file), bytes);
     const sha256 = (await loadWeights(join(out, file))).sha256;
     const frame: TimelapseFrame = { file, tokens: f.tokens, steps: f.provenance.steps, fileBytes: bytes.length, sha256, valNatsPerChar: val };
     index.frames.push(frame);
-    console.log(`${file}: ${f.tokens} bytes, ${f.provenance.steps} steps, ${SPLITS.map((s) => `${s} ${val[s].toFixed(4)}`).join(', ')}`);
+    console.log(`${file}: ${f.tokens} bytes, ${f.provenance.steps} steps, ${VAL_SPLITS.map((s) => `${s} ${val[s].toFixed(4)}`).join(', ')}`);
   }
   parseTimelapseIndex(index); // what the app will accept
-  for (const name of readdirSync(out)) if (name.endsWith('.bin') && !index.frames.some((f) => f.file === name)) rmSync(join(out, name));
+  // Frames of an earlier build go; nothing else in the folder is touched.
+  for (const name of readdirSync(out)) if (/^\d{12}\.bin$/.test(name) && !index.frames.some((f) => f.file === name)) rmSync(join(out, name));
   writeFileSync(join(out, 'index.json'), JSON.stringify(index, null, 1) + '\n');
   console.log(`wrote ${out}/index.json: ${index.frames.length} frames`);
 }

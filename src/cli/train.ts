@@ -2,15 +2,14 @@
 // itself is src/train/spsa.ts; the shards run here or in worker threads (--threads).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, paramCount, type SomaConfig } from '../model/config';
+import { DEFAULT_CONFIG, paramCount, sameConfig, type SomaConfig } from '../model/config';
 import { type Provenance, readSoma, writeSoma } from '../model/format';
 import { initWeights } from '../model/init';
 import { Session } from '../engine/session';
-import { countChars } from '../model/utf8';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
-import { kernelsWasm, readInput } from './node-engine';
+import { kernelsWasm, natsPerChar, readInput } from './node-engine';
 import { svgPlot } from './plot';
 import { type ShardHandle, localShard, makeShard, threadShard } from './train-shards';
 
@@ -36,7 +35,8 @@ export const TRAIN_DEFAULTS = {
 type TrainConfig = typeof TRAIN_DEFAULTS;
 
 const CORPUS = 'SOTU + Brown + SpamAssassin ham + WordNet 3.1 glosses (docs/corpus.md)';
-const VAL_SPLITS = ['sotu', 'brown'];
+/** The held-out splits a run is validated on as it trains (and its time-lapse frames). */
+export const VAL_SPLITS = ['sotu', 'brown'];
 
 const atomicWrite = (path: string, data: Uint8Array | string) => {
   writeFileSync(`${path}.tmp`, data);
@@ -198,7 +198,7 @@ export async function train(argv: string[]): Promise<void> {
     run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, best: Infinity, history: [], snapshots: [] };
     if (initPath) {
       const from = await readSoma(await readInput(initPath, 'weights'));
-      if ((Object.keys(config) as (keyof SomaConfig)[]).some((k) => from.config[k] !== config[k])) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
+      if (!sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
       theta = from.weights.slice();
       run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
     } else theta = startingWeights(config, cfg.seed, text);
@@ -218,12 +218,7 @@ export async function train(argv: string[]): Promise<void> {
   const validate = async (w: Float32Array) => {
     const file = await readSoma(await writeSoma(config, w, provenance(run, null, cfg)));
     const session = await Session.create(file, 'wasm-simd', mod);
-    const out: Record<string, number> = {};
-    for (const [name, bytes] of Object.entries(vals)) {
-      session.reset();
-      out[name] = session.score(bytes) / countChars(bytes);
-    }
-    return out;
+    return Object.fromEntries(Object.entries(vals).map(([name, bytes]) => [name, natsPerChar(session, bytes)]));
   };
   const checkpoint = async (val: Record<string, number> | null) => {
     const snap = await Promise.all(shards.map((s) => s.snapshot()));

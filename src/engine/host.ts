@@ -2,6 +2,7 @@
 // yields to its event loop between chunks so a stop request is seen mid-generation.
 import { type Provenance, type SomaFile, SomaFormatError, readSoma, writeSoma } from '../model/format';
 import { type Backend, jsKernels } from '../model/kernels';
+import { sameConfig } from '../model/config';
 import { logSumExp } from '../model/sampler';
 import { countChars } from '../model/utf8';
 import { FineTune, fineTuneTextError } from '../train/finetune';
@@ -136,7 +137,7 @@ export class EngineHost {
     const session = this.need();
     if (this.running) throw new Error('busy: stop or pause first');
     const file = await readSoma(bytes);
-    if (JSON.stringify(file.config) !== JSON.stringify(session.info.config)) throw new RangeError('this soma.bin has another shape than the loaded model: it cannot be its tuned copy');
+    if (!sameConfig(file.config, session.info.config)) throw new RangeError('this soma.bin has another shape than the loaded model: it cannot be its tuned copy');
     this.tuned = { theta: file.weights.slice(), provenance: file.provenance };
     this.finetune = null;
     return this.useWeights('use-tuned');

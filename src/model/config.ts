@@ -62,6 +62,9 @@ export function tensorSpecs(c: SomaConfig): TensorSpec[] {
 
 export const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/** Whether two configs describe the same model shape. */
+export const sameConfig = (a: SomaConfig, b: SomaConfig): boolean => (Object.keys(DEFAULT_CONFIG) as (keyof SomaConfig)[]).every((k) => a[k] === b[k]);
+
 export function paramCount(c: SomaConfig): number {
   return tensorSpecs(c).reduce((n, t) => n + numel(t.shape), 0);
 }

@@ -4,32 +4,21 @@
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { BackendChoice, Engine } from '../engine/protocol';
-import type { TimelapseFrame } from '../model/timelapse';
+import type { TimelapseFrame, TimelapseIndex } from '../model/timelapse';
+import { fetchWeights } from '../store/fetch-weights';
 import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
 import { controls } from './theme';
 
-/** Fetches a file that sits beside the page, refusing anything but a 200. */
-async function fetchBeside(path: string): Promise<ArrayBuffer> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, document.baseURI));
-  } catch {
-    throw new Error(`${path} could not be fetched (offline, and not kept from an earlier visit?)`);
-  }
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.arrayBuffer();
-}
-
 const megabytes = (tokens: number) => (tokens === 0 ? 'the start' : tokens < 1e6 ? `${(tokens / 1e3).toFixed(0)} KB` : `${(tokens / 1e6).toFixed(tokens < 1e7 ? 1 : 0)} MB`);
 
 /** One frame in words: how far into training, and how well it did on held-out text. */
-export function frameLabel(f: TimelapseFrame, i: number, n: number): string {
-  const when = f.tokens === 0 ? 'at the start, untrained' : `after ${megabytes(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
+export function frameLabel(f: TimelapseFrame, i: number, index: TimelapseIndex): string {
+  const when = f.tokens === 0 ? 'at the start, before any SPSA step' : `after ${megabytes(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
   const val = Object.entries(f.valNatsPerChar)
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(', ');
-  return `Frame ${i + 1} of ${n}, ${when}; held-out nats/char: ${val}`;
+  return `Frame ${i + 1} of ${index.frames.length}, ${when}; nats/char on the first ${megabytes(index.valBytes)} of held-out text: ${val}`;
 }
 
 @customElement('soma-timelapse-panel')
@@ -42,7 +31,7 @@ export class SomaTimelapsePanel extends LitElement {
   @property({ type: Boolean }) active = false;
   @state() private prompt = 'The ';
   @state() private seed = 1;
-  private readonly timelapse = new TimelapseController(this, () => (this.engine ? { engine: this.engine, backend: this.backend, fetchFile: fetchBeside } : undefined));
+  private readonly timelapse = new TimelapseController(this, () => (this.engine ? { engine: this.engine, backend: this.backend, fetchFile: (path) => fetchWeights(path, () => {}) } : undefined));
 
   static override styles = [
     controls,
@@ -110,8 +99,13 @@ export class SomaTimelapsePanel extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (!this.active || !this.engine) return;
-    if (!this.timelapse.index && !this.timelapse.error) void this.timelapse.open().then(() => this.show(this.timelapse.selected));
-    else if (changed.has('settings') || changed.has('active')) this.show(this.timelapse.selected); // a no-op when its sample is there or on its way
+    if (!this.timelapse.index) {
+      if (!this.timelapse.error || changed.has('active')) this.open(); // shown again after a failure: try again
+    } else if (changed.has('settings') || changed.has('active')) this.show(this.timelapse.selected); // a no-op when its sample is there or on its way
+  }
+
+  private open(): void {
+    void this.timelapse.open().then(() => this.show(this.timelapse.selected));
   }
 
   private show(frame: number): void {
@@ -136,16 +130,16 @@ export class SomaTimelapsePanel extends LitElement {
     if (!this.engine)
       return html`<p class="muted">The time-lapse fetches its frames from the site, and a page opened from a file may not fetch. Serve the app (for example with <code>python3 -m http.server</code>) to see it.</p>`;
     const t = this.timelapse;
-    if (t.error) return html`<p class="error" role="alert">${t.error}</p>`;
+    if (t.error) return html`<p class="error" role="alert">${t.error}</p><div><button @click=${this.open}>Try again</button></div>`;
     if (!t.index) return html`<p class="muted" role="status">Reading the time-lapse…</p>`;
     const frames = t.index.frames;
     const f = frames[t.selected];
     const r = this.request();
     const sample = r ? t.sample(t.selected, r) : undefined;
-    const label = frameLabel(f, t.selected, frames.length);
+    const label = frameLabel(f, t.selected, t.index);
     return html`
       <p class="muted">
-        SOMA learned from scratch with forward passes only. These are ${frames.length} snapshots of one training run, log-spaced from the random start to the end.
+        SOMA learned from scratch with forward passes only. These are ${frames.length} snapshots of one training run, log-spaced from its start to its end.
         At each, the model writes ${TIMELAPSE_BYTES} bytes from the same prompt and seed: scrub to watch spelling and words emerge.
       </p>
       <div class="row">
@@ -153,7 +147,7 @@ export class SomaTimelapsePanel extends LitElement {
         <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} @change=${this.onSeed} /></label>
         ${t.playing
           ? html`<button @click=${() => t.stopPlaying()}>Stop</button>`
-          : html`<button ?disabled=${!r} @click=${() => r && void t.play(r)}>Play from the start</button>`}
+          : html`<button ?disabled=${!r} @click=${() => void t.play(() => this.request())}>Play from the start</button>`}
       </div>
       ${r ? nothing : html`<p class="error" role="alert">The time-lapse waits for valid settings.</p>`}
       <div class="scrub">
@@ -165,13 +159,20 @@ export class SomaTimelapsePanel extends LitElement {
           step="1"
           .value=${String(t.selected)}
           aria-valuetext=${label}
-          @input=${(e: Event) => this.show(Number((e.target as HTMLInputElement).value))}
+          @input=${(e: Event) => {
+            t.stopPlaying(); // the user takes over
+            this.show(Number((e.target as HTMLInputElement).value));
+          }}
         />
         <ol class="ticks" aria-hidden="true">
           ${frames.map((fr) => html`<li>${fr.tokens === 0 ? '0' : megabytes(fr.tokens).replace(' ', '')}</li>`)}
         </ol>
       </div>
       <p class="frame" role="status">${label}</p>
+      <details>
+        <summary>How this run trained</summary>
+        <p class="muted">${t.index.run}</p>
+      </details>
       ${sample?.error ? html`<p class="error" role="alert">${sample.error}</p>` : nothing}
       <div
         class="text-box"

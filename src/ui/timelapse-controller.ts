@@ -15,7 +15,7 @@ export interface TimelapseDeps {
   engine: Engine; // an engine of its own: the page's model stays loaded in the other
   backend: BackendChoice;
   /** The bytes of a file beside the page, e.g. 'timelapse/index.json'; rejects with a reason. */
-  fetchFile: (path: string) => Promise<ArrayBuffer>;
+  fetchFile: (path: string) => Promise<Uint8Array>;
 }
 
 /** What a sample is generated from: the same for every frame. */
@@ -44,6 +44,7 @@ export class TimelapseController implements ReactiveController {
   private pumping = false;
   private generating: string | null = null; // the key of the sample being generated
   private loadedFrame = -1;
+  private playId = 0; // the Play loop that may go on; an older one stops at its next turn
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -56,20 +57,22 @@ export class TimelapseController implements ReactiveController {
 
   hostDisconnected(): void {
     this.playing = false;
+    this.want = null;
     if (this.generating) this.deps()?.engine.stop();
   }
 
-  /** Reads the index, once. */
+  /** Reads the index, once it succeeds; after a failure, the next call tries again. */
   open(): Promise<void> {
     this.opening ??= (async () => {
       const d = this.deps();
       if (!d) return;
+      this.error = undefined;
       try {
         const bytes = await d.fetchFile('timelapse/index.json');
         this.index = parseTimelapseIndex(JSON.parse(new TextDecoder().decode(bytes)));
       } catch (e) {
         this.error = `The time-lapse is not available here: ${(e as Error).message}`;
-        this.opening = undefined; // a later visit may try again
+        this.opening = undefined;
       }
       this.host.requestUpdate();
     })();
@@ -81,27 +84,35 @@ export class TimelapseController implements ReactiveController {
     return this.samples.get(keyOf(frame, request));
   }
 
-  /** Shows a frame: its sample is generated unless it is already there. */
+  /** Shows a frame: its sample is generated unless it is already there (a failed one is tried again). */
   select(frame: number, request: SampleRequest): Promise<void> {
     if (!this.index || frame < 0 || frame >= this.index.frames.length) return Promise.resolve();
+    const key = keyOf(frame, request);
+    if (this.samples.get(key)?.error) this.samples.delete(key);
     this.selected = frame;
     this.want = { frame, request };
     this.host.requestUpdate();
-    if (this.generating && this.generating !== keyOf(frame, request)) this.deps()?.engine.stop(); // the pump moves on to the new one
+    if (this.generating && this.generating !== key) this.deps()?.engine.stop(); // the pump moves on to the new one
     return this.pump();
   }
 
-  /** Every frame in turn, from the first, each sample to its end. */
-  async play(request: SampleRequest): Promise<void> {
+  /** Every frame in turn, from the first, each sample to its end, for the request as it is at each frame. */
+  async play(request: () => SampleRequest | null): Promise<void> {
     if (!this.index || this.playing) return;
+    const id = ++this.playId;
+    const going = () => this.playing && this.playId === id;
     this.playing = true;
     this.host.requestUpdate();
-    for (let f = 0; f < this.index.frames.length && this.playing; f++) {
-      await this.select(f, request);
-      if (this.playing && f + 1 < this.index.frames.length) await new Promise((r) => setTimeout(r, 700));
+    for (let f = 0; f < this.index.frames.length && going(); f++) {
+      const r = request();
+      if (!r) break;
+      await this.select(f, r);
+      if (going() && f + 1 < this.index.frames.length) await new Promise((done) => setTimeout(done, 700));
     }
-    this.playing = false;
-    this.host.requestUpdate();
+    if (this.playId === id) {
+      this.playing = false;
+      this.host.requestUpdate();
+    }
   }
 
   /** Stops moving on; the frame on show finishes its sample. */
@@ -149,7 +160,8 @@ export class TimelapseController implements ReactiveController {
     try {
       if (this.loadedFrame !== frame) {
         this.loadedFrame = -1;
-        const loaded = await d.engine.load(await d.fetchFile(`timelapse/${f.file}?sha=${f.sha256.slice(0, 16)}`), d.backend);
+        const bytes = await d.fetchFile(`timelapse/${f.file}?sha=${f.sha256.slice(0, 16)}`);
+        const loaded = await d.engine.load(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, d.backend);
         if (loaded.info.sha256 !== f.sha256) throw new Error(`frame ${f.file} is not the one the index names (its SHA-256 differs)`);
         this.loadedFrame = frame;
       }

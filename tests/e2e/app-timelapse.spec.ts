@@ -27,7 +27,7 @@ test('the time-lapse scrubs through the shipped frames, the same seed giving the
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
   await page.getByRole('button', { name: 'Time-lapse' }).click();
   await expect(slider(page)).toHaveAttribute('max', String(n - 1));
-  await expect(panel(page).getByRole('status')).toContainText(`Frame 1 of ${n}, at the start, untrained`);
+  await expect(panel(page).getByRole('status')).toContainText(`Frame 1 of ${n}, at the start, before any SPSA step`);
   const first = await finished(page);
   expect(first.startsWith('The ')).toBe(true);
   expect(first.length).toBeGreaterThan(100);

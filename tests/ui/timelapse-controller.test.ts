@@ -36,8 +36,8 @@ function setup(serve = files) {
     fetchFile: async (path) => {
       fetched.push(path);
       const b = serve.get(path);
-      if (!b) throw new Error(`${path}: HTTP 404`);
-      return b.slice().buffer;
+      if (!b) throw new Error(`the server answered 404 for ${path}`);
+      return b.slice();
     },
   }));
   return { t, fetched };
@@ -74,7 +74,7 @@ describe('TimelapseController', () => {
     await Promise.all([a, b]);
     expect(t.selected).toBe(2);
     expect(t.sample(2, request)?.done).toBe(true);
-    await t.play(request);
+    await t.play(() => request);
     expect(t.selected).toBe(2);
     for (let f = 0; f < 3; f++) expect(t.sample(f, request)?.done).toBe(true);
     expect(fetched.filter((p) => p.includes('.bin?')).length).toBeGreaterThanOrEqual(3);
@@ -83,7 +83,7 @@ describe('TimelapseController', () => {
   it('says why when the index or a frame cannot be had, or a frame is not the one the index names', async () => {
     const none = setup(new Map());
     await none.t.open();
-    expect(none.t.error).toMatch(/not available here: timelapse\/index.json: HTTP 404/);
+    expect(none.t.error).toMatch(/not available here: the server answered 404 for timelapse\/index.json/);
 
     const swapped = new Map(files);
     const [k0, k1] = [...files.keys()].filter((k) => k.includes('.bin'));
@@ -94,6 +94,35 @@ describe('TimelapseController', () => {
     await t.select(0, request);
     expect(t.sample(0, request)?.error).toMatch(/SHA-256 differs/);
     await t.select(1, request);
-    expect(t.sample(1, request)?.error).toMatch(/HTTP 404/);
+    expect(t.sample(1, request)?.error).toMatch(/answered 404/);
+    swapped.set(k1, files.get(k1)!); // back online: picking it again tries again
+    await t.select(1, request);
+    expect(t.sample(1, request)?.error).toBeUndefined();
+    expect(t.sample(1, request)?.done).toBe(true);
+
+    const served = new Map<string, Uint8Array>();
+    const late = setup(served).t;
+    await late.open();
+    expect(late.error).toBeDefined();
+    for (const [k, v] of files) served.set(k, v); // the index is there now: opening again reads it
+    await late.open();
+    expect([late.error, late.index]).toEqual([undefined, index]);
+  });
+
+  it('Play follows the request as it changes, and a second Play takes over from the first', async () => {
+    const { t } = setup();
+    await t.open();
+    let current: SampleRequest = request;
+    const playing = t.play(() => current);
+    current = { ...request, seed: 9 }; // changed while the first frame is on its way
+    await playing;
+    expect(t.sample(2, { ...request, seed: 9 })?.done).toBe(true);
+    expect(t.sample(2, request)).toBeUndefined();
+    const first = t.play(() => request);
+    t.stopPlaying();
+    const second = t.play(() => request);
+    await Promise.all([first, second]);
+    expect(t.playing).toBe(false);
+    for (let f = 0; f < 3; f++) expect(t.sample(f, request)?.done).toBe(true);
   });
 });

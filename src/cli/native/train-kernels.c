@@ -7,7 +7,6 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include "model-math.h"
 
 // Per-thread state (N-API instance data): every worker thread has its own heap and scratch.
