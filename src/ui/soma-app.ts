@@ -119,7 +119,11 @@ export class SomaApp extends LitElement {
       }
       .modes {
         display: flex;
+        flex-wrap: wrap;
         gap: 0.4rem;
+      }
+      .modes button {
+        white-space: nowrap;
       }
       .modes button[aria-pressed='true'] {
         border-color: var(--accent);
