@@ -30,6 +30,12 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('soma generate', () => {
+  it('ends quietly when its reader goes away early (| head)', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" src/cli/soma.mjs generate "The " --length 20000 | head -c 10`], { cwd: ROOT, timeout: 30_000 });
+    expect([r.status, r.stderr.toString(), r.stdout.length]).toEqual([0, '', 10]);
+    expect(r.stdout.toString().startsWith('The ')).toBe(true);
+  });
+
   it('prints the same output for the same seed, on both backends, starting with the prompt', () => {
     const args = ['generate', 'The ', '--length', '50', '--seed', '3', '--temp', '0.8'];
     const runs = [soma(...args), soma(...args), soma(...args, '--backend', 'js')];
