@@ -44,7 +44,7 @@ const atomicWrite = (path: string, data: Uint8Array | string) => {
 };
 
 /** A fresh run's weights: a seeded init, with every expert's output biases at the log frequency of each byte in the training text (a data-derived init). */
-export function startingWeights(config: SomaConfig, seed: number, text: Uint8Array): Float32Array {
+function startingWeights(config: SomaConfig, seed: number, text: Uint8Array): Float32Array {
   const theta = initWeights(config, seed);
   const counts = new Float64Array(256).fill(1);
   for (let i = 0; i < text.length; i++) counts[text[i]]++;
@@ -252,7 +252,8 @@ export async function train(argv: string[]): Promise<void> {
       run.best = mean;
       atomicWrite(join(outDir, 'best.bin'), await writeSoma(config, w, prov));
     }
-    const series = VAL_SPLITS.map((k) => ({ name: k, points: run.history.map((h) => [h.tokens, h.val[k]] as [number, number]) }));
+    // Against all the bytes the weights have seen, those of --init's weights included.
+    const series = VAL_SPLITS.map((k) => ({ name: k, points: run.history.map((h) => [h.tokens + (run.init?.tokens ?? 0), h.val[k]] as [number, number]) }));
     atomicWrite(join(outDir, 'curve.svg'), svgPlot(series, 'SOMA: validation nats/char (SPSA, forward passes only)', 'training bytes', 'nats/char'));
     if (!quiet) process.stderr.write(`\nstep ${run.step}: val ${VAL_SPLITS.map((k) => `${k} ${val[k].toFixed(4)}`).join(', ')}\n`);
   };

@@ -28,18 +28,10 @@ export class SomaHeatmap extends LitElement {
         display: block;
       }
       #map {
-        box-sizing: border-box;
         min-height: 6rem;
         max-height: 50vh;
         overflow: auto;
-        margin: 0;
-        padding: 0.75rem;
-        border: 1px solid var(--border);
-        border-radius: 0.75rem;
-        background: var(--field);
-        font: 0.95rem/1.7 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
-        white-space: pre-wrap;
-        overflow-wrap: anywhere;
+        line-height: 1.7; /* room for the tints */
       }
       #map:empty::before {
         content: 'Score a text to see how surprised the model is by each character.';
@@ -151,6 +143,7 @@ export class SomaHeatmap extends LitElement {
     return html`
       <div
         id="map"
+        class="text-box"
         role="region"
         aria-label="Surprisal heatmap"
         aria-describedby="how"
