@@ -12,7 +12,6 @@ const SPLITS = ['sotu', 'brown', 'spam', 'wordnet'];
 /** A checkpoint's notes without their first sentence, which says how its valNatsPerChar were measured. */
 export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
 
-
 export async function release(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['data', 'out', 'curve'], booleans: [] });
   if (a.positionals.length !== 1) throw new UsageError('release takes one checkpoint FILE (e.g. runs/main/best.bin)');

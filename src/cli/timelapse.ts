@@ -3,7 +3,7 @@
 // and writes them as fp16 soma.bin files with timelapse/index.json beside them.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSoma } from '../model/format';
+import { readSoma, writeSoma } from '../model/format';
 import { TIMELAPSE_VERSION, type TimelapseFrame, type TimelapseIndex, parseTimelapseIndex, pickLogSpaced } from '../model/timelapse';
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
@@ -42,7 +42,7 @@ export async function timelapse(argv: string[]): Promise<void> {
     const file = `${String(f.tokens).padStart(12, '0')}.bin`;
     const bytes = await writeSoma(f.config, f.weights, { ...f.provenance, valNatsPerChar: val, notes: `valNatsPerChar: the first ${valBytes} bytes of each held-out split. A time-lapse frame. ${notesBesidesVal(f.provenance.notes)}`.trim() }, 'f16');
     writeFileSync(join(out, file), bytes);
-    const sha256 = (await loadWeights(join(out, file))).sha256;
+    const { sha256 } = await readSoma(bytes); // the hash as the app's reader will see it
     const frame: TimelapseFrame = { file, tokens: f.tokens, steps: f.provenance.steps, fileBytes: bytes.length, sha256, valNatsPerChar: val };
     index.frames.push(frame);
     console.log(`${file}: ${f.tokens} bytes, ${f.provenance.steps} steps, ${VAL_SPLITS.map((s) => `${s} ${val[s].toFixed(4)}`).join(', ')}`);
