@@ -15,6 +15,8 @@ interface Addon {
   lstmCells(g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
   layerNorms(x: number, xs: number, out: number, os: number, gain: number, bias: number, n: number, rows: number): void;
   nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
+  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array): void;
+  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array): void;
 }
 
 export interface NativeTrainKernels {
@@ -22,6 +24,10 @@ export interface NativeTrainKernels {
   elementwise: Elementwise;
   /** out[j] = −log softmax(heap[logits + 256j ..])[targets[j]] for j < rows. */
   nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
+  /** The row steps' loss differences, added into out[0..256): see RowDiffs in src/train/spsa.ts. */
+  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array): void;
+  /** The unit steps' loss differences, added into out[0..m): see UnitDiffs in src/train/spsa.ts. */
+  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array): void;
 }
 
 const SRC = join(ROOT, 'src/cli/native/train-kernels.c');
@@ -55,5 +61,7 @@ export function nativeTrainKernels(floats: number): NativeTrainKernels | string 
       layerNorms: (_a, x, xs, out, os, gain, bias, n, rows) => addon.layerNorms(x, xs, out, os, gain, bias, n, rows),
     },
     nll: addon.nll,
+    rowDiffs: addon.rowDiffs,
+    unitDiffs: addon.unitDiffs,
   };
 }

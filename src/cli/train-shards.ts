@@ -39,7 +39,7 @@ export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): 
     const k = await wasmKernels(await kernelsWasm(), floats);
     return { kernels: k, base: k.base, label: 'wasm-simd' };
   }
-  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out), label: 'native' };
+  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out), rowDiffs: (_h, ...a) => native.rowDiffs(...a), unitDiffs: (_h, ...a) => native.unitDiffs(...a), label: 'native' };
 }
 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */

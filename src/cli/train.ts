@@ -22,6 +22,10 @@ export const TRAIN_DEFAULTS = {
   beta: 0.9, // momentum
   sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
   headRounds: 8, // head steps (decoders only, on cached features) after each trunk step
+  unitRounds: 0, // unit steps (each decoder hidden unit perturbed apart, on cached features) after those
+  unitLr: 2e-3, // the unit steps' initial step size
+  rowRounds: 0, // row steps (each decoder output row perturbed apart, on cached features) after those
+  rowLr: 2e-3, // the row steps' initial step size
   layerwise: 0, // 1: trunk steps perturb one LSTM layer of every expert at a time (layer 1, then layer 2)
   population: 0, // 1: trunk steps are population steps (streams in ± pairs, low-rank member perturbations)
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
@@ -125,7 +129,10 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     trained: true,
     method:
       'SPSA, forward passes only: antithetic ±1 perturbations regenerated from seeds; per-expert credit on expert steps ' +
-      `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step, ${cfg.headRounds} decoder-only steps on cached features after each; ` +
+      `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step, ${cfg.headRounds} decoder-only steps on cached features after each` +
+      (cfg.unitRounds || cfg.rowRounds
+        ? `, then block-wise steps on the same features (each decoder row with its bias perturbed alone, its exact ± losses computed from the pass at θ): ${cfg.unitRounds} over hidden units (lr ${cfg.unitLr}), ${cfg.rowRounds} over output rows (lr ${cfg.rowLr}); `
+        : '; ') +
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
     steps: run.step + (run.init?.steps ?? 0),
@@ -146,7 +153,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
   const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at', 'init'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'unitRounds', 'rowRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   const given = new Set<keyof TrainConfig>();
   for (const k of keys) {
     cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));

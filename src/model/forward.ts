@@ -162,12 +162,12 @@ export const tsElementwise: Elementwise = {
 };
 
 const GELU_C = Math.sqrt(2 / Math.PI);
-/** GELU, tanh form, in place over n elements. */
+/** GELU, tanh form. */
+export const geluOf = (v: number): number => 0.5 * v * (1 + tanh(GELU_C * (v + 0.044715 * v * v * v)));
+
+/** GELU in place over n elements. */
 function gelu(a: Float32Array, x: number, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const v = a[x + i];
-    a[x + i] = 0.5 * v * (1 + tanh(GELU_C * (v + 0.044715 * v * v * v)));
-  }
+  for (let i = 0; i < n; i++) a[x + i] = geluOf(a[x + i]);
 }
 
 /**

@@ -1,6 +1,6 @@
 // One SPSA training step across shards: which weights move, the normalised coefficients, the load
 // balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
-import { EXPERT_PHASES, type PassLoss, type Phase } from './spsa';
+import { EXPERT_PHASES, type PassLoss, type Phase, isBlockPhase } from './spsa';
 
 export interface SpsaSettings {
   lr: number; // per-weight step size (updates are normalised)
@@ -10,6 +10,10 @@ export interface SpsaSettings {
   warmup: number; // steps of linear lr warm-up
   sharedEvery: number; // every Nth trunk step moves the embedding and router instead of the experts
   headRounds: number; // head steps (decoders only, on cached features) after each trunk step
+  unitRounds: number; // unit steps (each hidden unit of each decoder apart, on cached features) after the head steps
+  unitLr: number; // the unit steps' step size at the start of the schedule (it decays as lr does)
+  rowRounds: number; // row steps (each output row of each decoder apart, on cached features) after those
+  rowLr: number; // the row steps' step size, likewise
   layerwise: number; // 1: trunk steps perturb one LSTM layer of every expert at a time
   population: number; // 1: trunk steps are population steps
   balance: number; // router-bias nudge toward equal expert load, per trunk step
@@ -36,20 +40,25 @@ export function lrAt(cfg: SpsaSettings, step: number): number {
   return cfg.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * t))); // cosine from lr to lr/10
 }
 
+const cycleLength = (cfg: SpsaSettings) => 1 + cfg.headRounds + cfg.unitRounds + cfg.rowRounds;
+
 /**
  * A cycle is one trunk step (the experts, or every sharedEvery-th time the shared weights) then
- * headRounds head steps on that window's cached features.
+ * headRounds head steps, unitRounds unit steps and rowRounds row steps on that window's cached features.
  */
 export function phaseAt(cfg: SpsaSettings, step: number): Phase {
-  const cycle = cfg.headRounds + 1;
+  const cycle = cycleLength(cfg);
   const trunk = Math.floor(step / cycle);
-  if (step % cycle !== 0) return 'heads';
+  const within = step % cycle;
+  if (within > cfg.headRounds + cfg.unitRounds) return 'rows';
+  if (within > cfg.headRounds) return 'units';
+  if (within !== 0) return 'heads';
   if (trunk % cfg.sharedEvery === cfg.sharedEvery - 1) return 'shared';
   return cfg.population ? 'population' : cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
 }
 
 /** Steps at which no head cache is live: stopping and checkpointing there resumes exactly. */
-export const betweenCycles = (cfg: SpsaSettings, step: number): boolean => step % (cfg.headRounds + 1) === 0;
+export const betweenCycles = (cfg: SpsaSettings, step: number): boolean => step % cycleLength(cfg) === 0;
 
 export interface StepReport {
   phase: Phase;
@@ -80,7 +89,7 @@ export async function spsaStep(cfg: SpsaSettings, state: SpsaState, shards: Shar
   for (let e = 0; e < K; e++) {
     const load = count[e] / bytes;
     maxLoad = Math.max(maxLoad, load);
-    if (phase !== 'heads') routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
+    if (phase !== 'heads' && !isBlockPhase(phase)) routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
   }
   await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
   state.step++;
@@ -104,6 +113,26 @@ function coefficients(cfg: SpsaSettings, state: SpsaState, phase: Phase, results
     return Float64Array.of(rms > 0 ? (lr * g) / rms : 0);
   }
   const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]);
+  if (isBlockPhase(phase)) {
+    // One RMS per expert over all its blocks: blocks with little signal (a rare byte's row) move little.
+    const diff = results.map((r) => r.blocks!);
+    const N = diff[0].length / K;
+    const blockLr = lr * ((phase === 'rows' ? cfg.rowLr : cfg.unitLr) / cfg.lr);
+    const coef = new Float64Array(K * N);
+    for (let e = 0; e < K; e++) {
+      if (count[e] === 0) continue;
+      let ms = 0;
+      for (let j = 0; j < N; j++) {
+        let d = 0;
+        for (const r of diff) d += r[e * N + j];
+        coef[e * N + j] = d / (2 * cfg.eps * count[e]);
+        ms += coef[e * N + j] ** 2;
+      }
+      const rms = observe(slot0 + e, ms / N);
+      for (let j = 0; j < N; j++) coef[e * N + j] = rms > 0 ? (blockLr * coef[e * N + j]) / rms : 0;
+    }
+    return coef;
+  }
   if (phase === 'population') {
     // Members of all shards in order; each member's share is scaled by 1/sqrt(P) so the rank-P
     // update moves a weight about as far as one ordinary step.

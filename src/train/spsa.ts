@@ -12,8 +12,15 @@
 // - head steps: only the experts' decoders move, so the LSTM features of a window are computed
 //   once (unperturbed) and cached; each ± pair then costs only the decoders, about 1/15 of a step.
 //   Per-expert credit applies as in expert steps.
+// - block steps: block-wise perturbation of the decoders, on the cached features. Each block is one
+//   row of a decoder matrix with its bias, perturbed alone (everything else at θ), so the perturbed
+//   model's loss on every cached byte follows exactly, and cheaply, from one pass at θ:
+//   - row steps: output row v, [W2[v,:], b2[v]], moves logit v alone: V·K estimates per pass,
+//     each over M + 1 weights;
+//   - unit steps: hidden unit u, [W1[u,:], b1[u]], moves GELU unit u alone, so the logits along
+//     W2[:, u]: M·K estimates per pass, each over H + 1 weights.
 import type { SomaConfig } from '../model/config';
-import { type Elementwise, type Model, type StateLayout, decode, stateLayout, step } from '../model/forward';
+import { type Elementwise, type Model, type StateLayout, decode, geluOf, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
@@ -21,9 +28,12 @@ import { weightLayout, weightOffsets } from '../model/weights';
 import { Population } from './population';
 
 /** Which weights a step perturbs: every expert's whole set, one layer of every expert, the decoders, or the shared weights. */
-export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared' | 'population';
+export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared' | 'population' | BlockPhase;
+/** The phases whose estimates are per block: one row of a decoder matrix with its bias. */
+export type BlockPhase = 'rows' | 'units';
+export const isBlockPhase = (p: Phase): p is BlockPhase => p === 'rows' || p === 'units';
 /** The phases whose groups are per expert (credit per expert), in slot order. */
-export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2', 'population'] as const;
+export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2', 'population', 'rows', 'units'] as const;
 
 /** A run of the flat weight array, in floats. */
 export interface Slice {
@@ -37,20 +47,24 @@ export interface ParamGroups {
   heads: Slice[][]; // heads[e]: expert e's decoder (experts.mlp.*)
   layer1: Slice[][]; // expert e's first LSTM layer and its norm (experts.l1.*, experts.ln1.*)
   layer2: Slice[][]; // expert e's second LSTM layer and its norm (experts.l2.*, experts.ln2.*)
+  rows: Slice[][]; // rows[e]: expert e's output layer, [W2 (V×M), b2 (V)]; row steps perturb each row apart
+  units: Slice[][]; // units[e]: expert e's hidden layer, [W1 (M×H), b1 (M)]; unit steps perturb each row apart
   shared: Slice[]; // embedding and router
 }
 
 export function paramGroups(c: SomaConfig): ParamGroups {
   const layout = weightLayout(c);
   const perExpert = () => Array.from({ length: c.experts }, (): Slice[] => []);
-  const g = { experts: perExpert(), heads: perExpert(), layer1: perExpert(), layer2: perExpert(), shared: [] as Slice[] };
+  const g = { experts: perExpert(), heads: perExpert(), layer1: perExpert(), layer2: perExpert(), rows: perExpert(), units: perExpert(), shared: [] as Slice[] };
   for (const t of layout.tensors) {
     if (t.name.startsWith('experts.')) {
       const per = t.size / c.experts;
       const block = /^experts\.mlp\./.test(t.name) ? g.heads : /^experts\.l(n?)1\./.test(t.name) ? g.layer1 : g.layer2;
+      const rows = /^experts\.mlp\.[wb]2$/.test(t.name) ? g.rows : /^experts\.mlp\.[wb]1$/.test(t.name) ? g.units : null;
       for (let e = 0; e < c.experts; e++) {
         g.experts[e].push({ offset: t.offset + e * per, size: per });
         block[e].push({ offset: t.offset + e * per, size: per });
+        rows?.[e].push({ offset: t.offset + e * per, size: per });
       }
     } else g.shared.push({ offset: t.offset, size: t.size });
   }
@@ -73,12 +87,72 @@ const tsNll: NllRows = (heap, logits, rows, targets, out) => {
   for (let j = 0; j < rows; j++) out[j] = logSumExp(heap, logits + j * 256, 256) - heap[logits + j * 256 + targets[j]];
 };
 
+/**
+ * The row steps' loss differences over `rows` rows of 256 logits at heap[logits ..] and shifts at
+ * heap[shift ..]: with p = softmax(l) and δ = eps·shift[r, v], adds into out[v] the exact loss with
+ * l_v moved by +δ minus the loss with it moved by −δ,
+ *   log(1 + p_v(e^δ − 1)) − log(1 + p_v(e^−δ − 1)) − [v = t_r]·2δ.
+ */
+export type RowDiffs = (heap: Float32Array, logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array) => void;
+
+const tsRowDiffs: RowDiffs = (heap, logits, shift, rows, targets, eps, out) => {
+  const p = new Float64Array(256);
+  for (let r = 0; r < rows; r++) {
+    const l = logits + r * 256, sh = shift + r * 256, t = targets[r];
+    let max = -Infinity;
+    for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
+    let sum = 0;
+    for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
+    for (let v = 0; v < 256; v++) {
+      const d = eps * heap[sh + v], pv = p[v] / sum;
+      const up = Math.expm1(d), down = -up / (1 + up); // e^δ − 1 and e^−δ − 1
+      out[v] += Math.log1p(pv * up) - Math.log1p(pv * down);
+    }
+    out[t] -= 2 * eps * heap[sh + t];
+  }
+};
+
+/**
+ * The unit steps' loss differences over `rows` rows: logits at heap[logits ..] ([rows, 256]), the
+ * hidden layer's pre-activations and shifts at heap[pre ..] and heap[shift ..] ([rows, m]), the
+ * decoder's W2 at heap[w2 ..] ([256, m]). With δ = eps·shift[r, u], unit u's GELU moves by
+ * Δ± = gelu(pre ± δ) − gelu(pre) and the logits by Δ±·W2[:, u]; adds into out[u] the exact loss
+ * at + minus the loss at −:
+ *   log(1 + Σ_v p_v(e^{Δ+·W2[v,u]} − 1)) − log(1 + Σ_v p_v(e^{Δ−·W2[v,u]} − 1)) − (Δ+ − Δ−)·W2[t,u].
+ */
+export type UnitDiffs = (heap: Float32Array, logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array) => void;
+
+const tsUnitDiffs: UnitDiffs = (heap, logits, pre, shift, w2, rows, m, targets, eps, out) => {
+  const p = new Float64Array(256);
+  for (let r = 0; r < rows; r++) {
+    const l = logits + r * 256, t = targets[r];
+    let max = -Infinity;
+    for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
+    let sum = 0;
+    for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
+    for (let v = 0; v < 256; v++) p[v] /= sum;
+    for (let u = 0; u < m; u++) {
+      const x = heap[pre + r * m + u], d = eps * heap[shift + r * m + u], h = geluOf(x);
+      const dp = geluOf(x + d) - h, dm = geluOf(x - d) - h;
+      let sp = 0, sm = 0;
+      for (let v = 0; v < 256; v++) {
+        const wv = heap[w2 + v * m + u];
+        sp += p[v] * Math.expm1(dp * wv);
+        sm += p[v] * Math.expm1(dm * wv);
+      }
+      out[u] += Math.log1p(sp) - Math.log1p(sm) - (dp - dm) * heap[w2 + t * m + u];
+    }
+  }
+};
+
 /** What a shard computes with: kernels over a heap whose weights start at `base`, and optional faster parts. */
 export interface ShardEngine {
   kernels: Kernels;
   base: number;
   elementwise?: Elementwise;
   nll?: NllRows;
+  rowDiffs?: RowDiffs;
+  unitDiffs?: UnitDiffs;
 }
 
 export interface PassLoss {
@@ -88,6 +162,7 @@ export interface PassLoss {
   bytes: number; // bytes scored in each pass
   consumed: number; // new bytes of training text read by this step
   members?: Float64Array; // population steps: [P, K] loss(+) − loss(−) of each member and expert
+  blocks?: Float64Array; // block steps: [K, N] loss(+) − loss(−) over expert e's bytes, block j perturbed alone
 }
 
 /**
@@ -112,13 +187,15 @@ export class Shard {
   private zFor = ''; // the step and phase z was last made for
   // The head steps' cache: one window's LSTM features, grouped by winning expert.
   private readonly rows: number; // B·T
-  private readonly cache: { y2: number; hid: number; logits: number }; // heap offsets: [rows, H], [rows, M], [rows, V]
+  private readonly cache: { y2: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, H], [rows, M], [rows, V], [rows, max(V, 2M)]
   private readonly cacheTargets: Uint8Array; // [rows] grouped like y2
   private readonly cacheStart: Int32Array; // [K + 1] expert e's rows are cacheStart[e] .. cacheStart[e+1]
   private readonly rowLosses: Float64Array; // [rows]
   private cacheValid = false;
 
   private readonly nll: NllRows;
+  private readonly rowDiffs: RowDiffs;
+  private readonly unitDiffs: UnitDiffs;
   private readonly targets: Uint8Array; // [B] the byte each stream must predict
   private readonly losses: Float64Array; // [B]
 
@@ -136,13 +213,15 @@ export class Shard {
     this.heap = kernels.heap;
     this.model = { config, kernels, w: weightOffsets(layout, base), elementwise: engine.elementwise };
     this.nll = engine.nll ?? tsNll;
+    this.rowDiffs = engine.rowDiffs ?? tsRowDiffs;
+    this.unitDiffs = engine.unitDiffs ?? tsUnitDiffs;
     this.targets = new Uint8Array(batch);
     this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
     this.rows = batch * window;
-    const { expertHidden: H, mlpHidden: M } = config;
+    const { expertHidden: H, mlpHidden: M, vocab: V } = config;
     const c0 = this.s.ur + this.s.size;
-    this.cache = { y2: c0, hid: c0 + this.rows * H, logits: c0 + this.rows * (H + M) };
+    this.cache = { y2: c0, hid: c0 + this.rows * H, logits: c0 + this.rows * (H + M), shift: c0 + this.rows * (H + M + V) };
     this.cacheTargets = new Uint8Array(this.rows);
     this.cacheStart = new Int32Array(config.experts + 1);
     this.rowLosses = new Float64Array(this.rows);
@@ -167,10 +246,10 @@ export class Shard {
     this.streamLoss = new Float64Array(batch * config.experts);
   }
 
-  /** Heap floats this shard needs: weights, the state of B streams, and the head steps' cache. */
+  /** Heap floats this shard needs: weights, the state of B streams, and the head and row steps' cache. */
   static heapFloats(config: SomaConfig, batch: number, window: number): number {
     const { expertHidden: H, mlpHidden: M, vocab: V } = config;
-    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (H + M + V);
+    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (H + M + V + Math.max(V, 2 * M));
   }
 
   private slicesOf(phase: Phase): Slice[][] {
@@ -292,6 +371,52 @@ export class Shard {
     return out;
   }
 
+  /**
+   * A block step over the cached window: every block (row of the phase's matrix, with its bias) of
+   * every expert perturbed alone by ±εz_j; the exact loss differences follow from the pass at θ
+   * (RowDiffs, UnitDiffs). The ± losses are both reported as the loss at θ.
+   */
+  private evaluateBlocks(stepSeed: number, eps: number, phase: BlockPhase): PassLoss {
+    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
+    let consumed = 0;
+    if (!this.cacheValid) {
+      this.refreshCache();
+      consumed = this.rows;
+    }
+    const N = phase === 'rows' ? V : M;
+    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed, blocks: new Float64Array(K * N) };
+    this.makeZ(stepSeed, phase);
+    const { cache, cacheStart: start, heap, z, theta } = this;
+    const { kernels, w } = this.model;
+    this.loadWeights('heads', 0);
+    this.groups[phase].forEach(([W, b], e) => {
+      const n = start[e + 1] - start[e];
+      out.count[e] = n;
+      if (n === 0) return;
+      const r0 = start[e];
+      const y2 = cache.y2 + r0 * H, hid = cache.hid + r0 * M, logits = cache.logits + r0 * V, shift = cache.shift + r0 * Math.max(V, 2 * M);
+      const targets = this.cacheTargets.subarray(r0, r0 + n);
+      decode(this.model, e, y2, hid, logits, n);
+      this.nll(heap, logits, n, targets, this.rowLosses);
+      for (let i = 0; i < n; i++) out.plus[e] += this.rowLosses[i];
+      out.minus[e] = out.plus[e];
+      const pre = shift + n * M; // units: [n, M] after the shifts
+      if (phase === 'units') kernels.matmul(pre, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, n);
+      // shift[r, j] = z_j·x_r + z_bj over the matrix's input x (hid for rows, y2 for units): z as a
+      // matrix in place of expert e's own, through the kernels' product, then θ back.
+      const wAt = this.model.w.embed + W.offset, bAt = this.model.w.embed + b.offset;
+      heap.set(z.subarray(W.offset, W.offset + W.size), wAt);
+      heap.set(z.subarray(b.offset, b.offset + b.size), bAt);
+      kernels.matmul(shift, wAt, bAt, phase === 'rows' ? hid : y2, N, phase === 'rows' ? M : H, n);
+      heap.set(theta.subarray(W.offset, W.offset + W.size), wAt);
+      heap.set(theta.subarray(b.offset, b.offset + b.size), bAt);
+      const diff = out.blocks!.subarray(e * N, (e + 1) * N);
+      if (phase === 'rows') this.rowDiffs(heap, logits, shift, n, targets, eps, diff);
+      else this.unitDiffs(heap, logits, pre, shift, w.mlpW2 + e * V * M, n, M, targets, eps, diff);
+    });
+    return out;
+  }
+
   /** One pass with every stream pair as a ± member; pairs then carry on from their mean state. */
   private evaluatePopulation(stepSeed: number, eps: number): PassLoss {
     const pop = this.population;
@@ -351,6 +476,7 @@ export class Shard {
   /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
     if (phase === 'heads') return this.evaluateHeads(stepSeed, eps);
+    if (isBlockPhase(phase)) return this.evaluateBlocks(stepSeed, eps, phase);
     if (phase === 'population') return this.evaluatePopulation(stepSeed, eps);
     const K = this.config.experts;
     const { s, heap } = this;
@@ -372,9 +498,28 @@ export class Shard {
   /**
    * Applies coefficients (one per group of the phase) along the step's z, with momentum:
    * m ← β·m + coef_g·z_g over the phase's groups;  θ ← θ − m (everywhere m is nonzero).
+   * Block steps have a coefficient per block: coef[e·N + j] along block j of expert e.
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
-    if (phase !== 'heads') this.cacheValid = false; // the features moved
+    if (phase !== 'heads' && !isBlockPhase(phase)) this.cacheValid = false; // the features moved
+    if (isBlockPhase(phase)) {
+      this.makeZ(stepSeed, phase);
+      const { theta, momentum: m, z } = this;
+      this.groups[phase].forEach(([W, b], e) => {
+        const N = b.size, C = W.size / N;
+        for (let j = 0; j < N; j++) {
+          const c = coef[e * N + j];
+          for (let i = W.offset + j * C; i < W.offset + (j + 1) * C; i++) {
+            m[i] = beta * m[i] + c * z[i];
+            theta[i] -= m[i];
+          }
+          const i = b.offset + j;
+          m[i] = beta * m[i] + c * z[i];
+          theta[i] -= m[i];
+        }
+      });
+      return;
+    }
     if (phase === 'population') {
       this.population!.update(stepSeed, coef, coef.length / this.config.experts, this.theta, this.momentum, beta);
       return;
