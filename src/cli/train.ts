@@ -21,11 +21,11 @@ export const TRAIN_DEFAULTS = {
   eps: 1e-3, // perturbation size
   beta: 0.9, // momentum
   sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
-  headRounds: 8, // head steps (decoders only, on cached features) after each trunk step
-  unitRounds: 0, // unit steps (each decoder hidden unit perturbed apart, on cached features) after those
-  unitLr: 2e-3, // the unit steps' initial step size
-  rowRounds: 0, // row steps (each decoder output row perturbed apart, on cached features) after those
-  rowLr: 2e-3, // the row steps' initial step size
+  headRounds: 0, // head steps (decoders only, on cached features) after each trunk step
+  unitRounds: 2, // unit steps (each decoder hidden unit perturbed apart, on cached features) after those
+  unitLr: 5e-4, // the unit steps' initial step size
+  rowRounds: 8, // row steps (each decoder output row perturbed apart, on cached features) after those
+  rowLr: 3e-3, // the row steps' initial step size
   layerwise: 0, // 1: trunk steps perturb one LSTM layer of every expert at a time (layer 1, then layer 2)
   population: 0, // 1: trunk steps are population steps (streams in ± pairs, low-rank member perturbations)
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
@@ -125,14 +125,18 @@ function loadState(path: string, floats: number) {
 }
 
 function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig): Provenance {
+  const block = 'block-wise: every row of the matrix, with its bias, perturbed alone, its exact ± losses computed from the pass at θ';
+  const decoderSteps = [
+    cfg.headRounds ? `${cfg.headRounds} decoder-only steps` : '',
+    cfg.unitRounds ? `${cfg.unitRounds} hidden-unit steps (${block}; lr ${cfg.unitLr})` : '',
+    cfg.rowRounds ? `${cfg.rowRounds} output-row steps (likewise; lr ${cfg.rowLr})` : '',
+  ].filter(Boolean);
   return {
     trained: true,
     method:
       'SPSA, forward passes only: antithetic ±1 perturbations regenerated from seeds; per-expert credit on expert steps ' +
-      `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step, ${cfg.headRounds} decoder-only steps on cached features after each` +
-      (cfg.unitRounds || cfg.rowRounds
-        ? `, then block-wise steps on the same features (each decoder row with its bias perturbed alone, its exact ± losses computed from the pass at θ): ${cfg.unitRounds} over hidden units (lr ${cfg.unitLr}), ${cfg.rowRounds} over output rows (lr ${cfg.rowLr}); `
-        : '; ') +
+      `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step` +
+      (decoderSteps.length ? `; after each trunk step, on its cached features: ${decoderSteps.join(', ')}; ` : '; ') +
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
     steps: run.step + (run.init?.steps ?? 0),
@@ -147,6 +151,9 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
   };
 }
 
+/** Settings that may be 0: no momentum, no steps of a kind, no balancing, no warm-up. */
+const MAY_BE_ZERO = new Set<string>(['beta', 'headRounds', 'unitRounds', 'rowRounds', 'layerwise', 'population', 'balance', 'warmup']);
+
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<keyof TrainConfig> } {
   const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -156,7 +163,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
   const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'unitRounds', 'rowRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   const given = new Set<keyof TrainConfig>();
   for (const k of keys) {
-    cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], k === 'beta' ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
+    cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], MAY_BE_ZERO.has(k) ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
     if (a.flags.has(kebab(k))) given.add(k);
   }
   return { a, cfg, given };

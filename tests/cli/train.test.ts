@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { readSoma } from '../../src/model/format';
 import { train } from '../../src/cli/train';
 
-const TINY = ['--batch', '4', '--window', '16', '--head-rounds', '2', '--steps', '12', '--val-bytes', '512', '--quiet'];
+// Every kind of step: a cycle is a trunk step, 2 head steps, a unit step and a row step.
+const TINY = ['--batch', '4', '--window', '16', '--head-rounds', '2', '--unit-rounds', '1', '--row-rounds', '1', '--steps', '12', '--val-bytes', '512', '--quiet'];
 
 function corpus(): string {
   const dir = mkdtempSync(join(tmpdir(), 'soma-train-'));
@@ -55,12 +56,12 @@ describe('soma train', () => {
     const data = corpus();
     await train(['--data', data, '--out', join(data, 'first'), ...TINY]);
     const first = await readSoma(readFileSync(join(data, 'first', 'soma.bin')));
-    await train(['--data', data, '--out', join(data, 'second'), ...TINY, '--init', join(data, 'first', 'soma.bin'), '--seed', '7', '--stop-at', '3']);
+    await train(['--data', data, '--out', join(data, 'second'), ...TINY, '--init', join(data, 'first', 'soma.bin'), '--seed', '7', '--stop-at', '5']);
     const second = await readSoma(readFileSync(join(data, 'second', 'soma.bin')));
-    expect(second.provenance.steps).toBe(first.provenance.steps + 3);
+    expect(second.provenance.steps).toBe(first.provenance.steps + 5);
     expect(second.provenance.tokens).toBeGreaterThan(first.provenance.tokens);
     expect(second.provenance.notes).toMatch(new RegExp(`Continued from weights ${first.sha256.slice(0, 12)}`));
-    // Three steps from the first run's weights stay close to them; a fresh seed-7 init would be far off.
+    // One cycle (5 steps) from the first run's weights stay close to them; a fresh seed-7 init would be far off.
     let far = 0;
     for (let i = 0; i < first.weights.length; i++) far = Math.max(far, Math.abs(second.weights[i] - first.weights[i]));
     expect(far).toBeGreaterThan(0);
