@@ -95,18 +95,24 @@ const tsNll: NllRows = (heap, logits, rows, targets, out) => {
  */
 export type RowDiffs = (heap: Float32Array, logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array) => void;
 
+/** p = softmax of the 256 logits at heap[l ..]. */
+function softmax256(heap: Float32Array, l: number, p: Float64Array): void {
+  let max = -Infinity;
+  for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
+  let sum = 0;
+  for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
+  for (let v = 0; v < 256; v++) p[v] /= sum;
+}
+
 const tsRowDiffs: RowDiffs = (heap, logits, shift, rows, targets, eps, out) => {
   const p = new Float64Array(256);
   for (let r = 0; r < rows; r++) {
-    const l = logits + r * 256, sh = shift + r * 256, t = targets[r];
-    let max = -Infinity;
-    for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
-    let sum = 0;
-    for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
+    const sh = shift + r * 256, t = targets[r];
+    softmax256(heap, logits + r * 256, p);
     for (let v = 0; v < 256; v++) {
-      const d = eps * heap[sh + v], pv = p[v] / sum;
+      const d = eps * heap[sh + v];
       const up = Math.expm1(d), down = -up / (1 + up); // e^δ − 1 and e^−δ − 1
-      out[v] += Math.log1p(pv * up) - Math.log1p(pv * down);
+      out[v] += Math.log1p(p[v] * up) - Math.log1p(p[v] * down);
     }
     out[t] -= 2 * eps * heap[sh + t];
   }
@@ -125,12 +131,8 @@ export type UnitDiffs = (heap: Float32Array, logits: number, pre: number, shift:
 const tsUnitDiffs: UnitDiffs = (heap, logits, pre, shift, w2, rows, m, targets, eps, out) => {
   const p = new Float64Array(256);
   for (let r = 0; r < rows; r++) {
-    const l = logits + r * 256, t = targets[r];
-    let max = -Infinity;
-    for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
-    let sum = 0;
-    for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
-    for (let v = 0; v < 256; v++) p[v] /= sum;
+    const t = targets[r];
+    softmax256(heap, logits + r * 256, p);
     for (let u = 0; u < m; u++) {
       const x = heap[pre + r * m + u], d = eps * heap[shift + r * m + u], h = geluOf(x);
       const dp = geluOf(x + d) - h, dm = geluOf(x - d) - h;

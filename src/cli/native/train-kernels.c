@@ -214,6 +214,26 @@ static napi_value layer_norms(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A typed-array argument of the given type and at least n elements, or NULL.
+static void *typed_arg(napi_env env, napi_value v, napi_typedarray_type type, int64_t n) {
+  napi_typedarray_type t;
+  size_t len;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok || t != type || (int64_t)len < n) return NULL;
+  return data;
+}
+
+// p = softmax(l) over a row of 256 logits, in float64; returns logsumexp(l).
+static double softmax256(const float *l, double *p) {
+  float m = l[0];
+  for (int i = 1; i < 256; i++) m = l[i] > m ? l[i] : m;
+  double sum = 0;
+  for (int i = 0; i < 256; i++) sum += p[i] = exp((double)(l[i] - m));
+  const double inv = 1 / sum;
+  for (int i = 0; i < 256; i++) p[i] *= inv;
+  return m + log(sum);
+}
+
 // nll(logits, rows, targets: Uint8Array, out: Float64Array): out[j] = logsumexp(logits[j]) − logits[j][targets[j]], 256 logits a row.
 static napi_value nll(napi_env env, napi_callback_info info) {
   State *S = state(env);
@@ -222,28 +242,22 @@ static napi_value nll(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t off, rows;
-  napi_typedarray_type tt, ot;
-  size_t tl, ol;
-  void *tdata, *odata;
   CHECK(env, argc == 4 && napi_get_value_int32(env, argv[0], &off) == napi_ok && napi_get_value_int32(env, argv[1], &rows) == napi_ok, "nll: (offset, rows, targets, out)");
-  CHECK(env, napi_get_typedarray_info(env, argv[2], &tt, &tl, &tdata, NULL, NULL) == napi_ok && tt == napi_uint8_array && (int64_t)tl >= rows, "nll: targets must be a Uint8Array of rows bytes");
-  CHECK(env, napi_get_typedarray_info(env, argv[3], &ot, &ol, &odata, NULL, NULL) == napi_ok && ot == napi_float64_array && (int64_t)ol >= rows, "nll: out must be a Float64Array of rows");
+  const uint8_t *t = typed_arg(env, argv[2], napi_uint8_array, rows);
+  double *o = typed_arg(env, argv[3], napi_float64_array, rows);
+  CHECK(env, t, "nll: targets must be a Uint8Array of rows bytes");
+  CHECK(env, o, "nll: out must be a Float64Array of rows");
   CHECK(env, rows > 0 && in_heap(off, (int64_t)rows * 256), "nll: out of the heap");
-  const uint8_t *t = tdata;
-  double *o = odata;
+  double p[256];
   for (int32_t j = 0; j < rows; j++) {
     const float *l = heap + off + (size_t)j * 256;
-    float m = l[0];
-    for (int i = 1; i < 256; i++) m = l[i] > m ? l[i] : m;
-    double s = 0;
-    for (int i = 0; i < 256; i++) s += exp((double)(l[i] - m));
-    o[j] = m + log(s) - l[t[j]];
+    o[j] = softmax256(l, p) - l[t[j]];
   }
   return NULL;
 }
 
 // rowDiffs(logits, shift, rows, targets: Uint8Array, eps, out: Float64Array(256)): the row steps'
-// loss differences (src/train/spsa.ts, evaluateRows). Row r's logits l and p = softmax(l); moving
+// loss differences (RowDiffs in src/train/spsa.ts). Row r's logits l and p = softmax(l); moving
 // output row v by ±eps·z_v moves l_v by ±δ, δ = eps·shift[r][v]; out[v] += the exact loss at +δ
 // minus the loss at −δ: log(1 + p_v(e^δ − 1)) − log(1 + p_v(e^−δ − 1)) − [v = t]·2δ.
 static napi_value row_diffs(napi_env env, napi_callback_info info) {
@@ -254,26 +268,19 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t off, shift, rows;
   double eps;
-  napi_typedarray_type tt, ot;
-  size_t tl, ol;
-  void *tdata, *odata;
   CHECK(env, argc == 6 && napi_get_value_int32(env, argv[0], &off) == napi_ok && napi_get_value_int32(env, argv[1], &shift) == napi_ok && napi_get_value_int32(env, argv[2], &rows) == napi_ok && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out)");
-  CHECK(env, napi_get_typedarray_info(env, argv[3], &tt, &tl, &tdata, NULL, NULL) == napi_ok && tt == napi_uint8_array && (int64_t)tl >= rows, "rowDiffs: targets must be a Uint8Array of rows bytes");
-  CHECK(env, napi_get_typedarray_info(env, argv[5], &ot, &ol, &odata, NULL, NULL) == napi_ok && ot == napi_float64_array && ol >= 256, "rowDiffs: out must be a Float64Array of 256");
+  const uint8_t *t = typed_arg(env, argv[3], napi_uint8_array, rows);
+  double *o = typed_arg(env, argv[5], napi_float64_array, 256);
+  CHECK(env, t, "rowDiffs: targets must be a Uint8Array of rows bytes");
+  CHECK(env, o, "rowDiffs: out must be a Float64Array of 256");
   CHECK(env, rows >= 0 && in_heap(off, (int64_t)rows * 256) && in_heap(shift, (int64_t)rows * 256), "rowDiffs: out of the heap");
-  const uint8_t *t = tdata;
-  double *o = odata;
   double p[256];
   for (int32_t j = 0; j < rows; j++) {
-    const float *l = heap + off + (size_t)j * 256, *sh = heap + shift + (size_t)j * 256;
-    float m = l[0];
-    for (int i = 1; i < 256; i++) m = l[i] > m ? l[i] : m;
-    double sum = 0;
-    for (int i = 0; i < 256; i++) sum += p[i] = exp((double)(l[i] - m));
-    const double inv = 1 / sum;
+    const float *sh = heap + shift + (size_t)j * 256;
+    softmax256(heap + off + (size_t)j * 256, p);
     for (int i = 0; i < 256; i++) {
-      const double d = eps * sh[i], pv = p[i] * inv, up = expm1(d), down = -up / (1 + up);
-      o[i] += log1p(pv * up) - log1p(pv * down);
+      const double d = eps * sh[i], up = expm1(d), down = -up / (1 + up);
+      o[i] += log1p(p[i] * up) - log1p(p[i] * down);
     }
     o[t[j]] -= 2 * eps * sh[t[j]];
   }
@@ -281,7 +288,7 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
 }
 
 // unitDiffs(logits, pre, shift, w2, rows, m, targets: Uint8Array, eps, out: Float64Array(m)): the
-// unit steps' loss differences (src/train/spsa.ts, UnitDiffs). Row r: logits l, p = softmax(l), the
+// unit steps' loss differences (UnitDiffs in src/train/spsa.ts). Row r: logits l, p = softmax(l), the
 // hidden layer's pre-activations pre[r] and shifts shift[r]. Moving unit u's input row by ±eps·z_u
 // moves its pre-activation by ±δ, δ = eps·shift[r][u], so its GELU by Δ± = gelu(pre ± δ) − gelu(pre),
 // and the logits by Δ±·W2[:, u]; out[u] += the exact loss at + minus the loss at −:
@@ -294,31 +301,26 @@ static napi_value unit_diffs(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t a[6];
   double eps;
-  napi_typedarray_type tt, ot;
-  size_t tl, ol;
-  void *tdata, *odata;
   int ok = argc == 9 && napi_get_value_double(env, argv[7], &eps) == napi_ok;
   for (int i = 0; ok && i < 6; i++) ok = napi_get_value_int32(env, argv[i], &a[i]) == napi_ok;
   CHECK(env, ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out)");
   const int32_t rows = a[4], M = a[5];
-  CHECK(env, napi_get_typedarray_info(env, argv[6], &tt, &tl, &tdata, NULL, NULL) == napi_ok && tt == napi_uint8_array && (int64_t)tl >= rows, "unitDiffs: targets must be a Uint8Array of rows bytes");
-  CHECK(env, napi_get_typedarray_info(env, argv[8], &ot, &ol, &odata, NULL, NULL) == napi_ok && ot == napi_float64_array && M > 0 && (int64_t)ol >= M, "unitDiffs: out must be a Float64Array of m");
+  const uint8_t *t = typed_arg(env, argv[6], napi_uint8_array, rows);
+  double *o = typed_arg(env, argv[8], napi_float64_array, M);
+  CHECK(env, t, "unitDiffs: targets must be a Uint8Array of rows bytes");
+  CHECK(env, o && M > 0, "unitDiffs: out must be a Float64Array of m");
   CHECK(env, rows >= 0 && in_heap(a[0], (int64_t)rows * 256) && in_heap(a[1], (int64_t)rows * M) && in_heap(a[2], (int64_t)rows * M) && in_heap(a[3], (int64_t)256 * M), "unitDiffs: out of the heap");
   float *wt = grow(&S->wt, &S->wt_len, (size_t)M * 256);
   CHECK(env, wt, "unitDiffs: out of memory");
   const float *w2 = heap + a[3];
   for (int v = 0; v < 256; v++)
     for (int32_t u = 0; u < M; u++) wt[(size_t)u * 256 + v] = w2[(size_t)v * M + u];
-  const uint8_t *t = tdata;
-  double *o = odata;
+  double pd[256];
   float p[256];
   for (int32_t r = 0; r < rows; r++) {
-    const float *l = heap + a[0] + (size_t)r * 256, *pre = heap + a[1] + (size_t)r * M, *sh = heap + a[2] + (size_t)r * M;
-    float mx = l[0];
-    for (int v = 1; v < 256; v++) mx = l[v] > mx ? l[v] : mx;
-    double sum = 0;
-    for (int v = 0; v < 256; v++) sum += exp((double)(l[v] - mx));
-    for (int v = 0; v < 256; v++) p[v] = (float)(exp((double)(l[v] - mx)) / sum);
+    const float *pre = heap + a[1] + (size_t)r * M, *sh = heap + a[2] + (size_t)r * M;
+    softmax256(heap + a[0] + (size_t)r * 256, pd);
+    for (int v = 0; v < 256; v++) p[v] = (float)pd[v];
     for (int32_t u = 0; u < M; u++) {
       const double x = pre[u], d = eps * sh[u], h = soma_gelu_d(x);
       const float dp = (float)(soma_gelu_d(x + d) - h), dm = (float)(soma_gelu_d(x - d) - h);
