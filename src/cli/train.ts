@@ -169,6 +169,9 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
   return { a, cfg, given };
 }
 
+/** A run saved before block steps existed took none: it resumes as it ran. */
+const BEFORE_BLOCK_STEPS: Partial<TrainConfig> = { unitRounds: 0, rowRounds: 0 };
+
 /** Settings that shape the shards' streams and state: a resumed run cannot change them. */
 const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['batch', 'window', 'threads', 'population', 'seed'];
 
@@ -205,7 +208,7 @@ export async function train(argv: string[]): Promise<void> {
     run = restored.run;
     // A resumed run keeps its own settings, but for those given again (say, a lower --lr to cool down).
     for (const k of given) if (FIXED_ON_RESUME.includes(k) && cfg[k] !== run.cfg[k]) throw new UsageError(`--${k} cannot change on --resume (the run has ${run.cfg[k]})`);
-    cfg = { ...TRAIN_DEFAULTS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
+    cfg = { ...TRAIN_DEFAULTS, ...BEFORE_BLOCK_STEPS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
     run.cfg = cfg;
     theta = restored.theta;
   } else {
