@@ -2,7 +2,7 @@
 // seeds, never stored; each step evaluates θ+εz and θ−εz on the same bytes from the same state.
 // No Node APIs here: the trainer's threads and (later) the browser both run this file.
 //
-// Three kinds of step:
+// The kinds of step:
 // - expert steps: the router and embedding are held still and every expert e gets its own
 //   perturbation z_e in the same ± pass. With the router fixed, a byte's loss depends only on its
 //   winning expert, so the loss difference summed over the bytes expert e decoded is a clean
