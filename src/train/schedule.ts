@@ -1,6 +1,6 @@
 // One SPSA training step across shards: which weights move, the normalised coefficients, the load
 // balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
-import { EXPERT_PHASES, type PassLoss, type Phase, isBlockPhase } from './spsa';
+import { EXPERT_PHASES, type PassLoss, type Phase, isBlockPhase, onCachedFeatures } from './spsa';
 
 export interface SpsaSettings {
   lr: number; // per-weight step size (updates are normalised)
@@ -89,7 +89,7 @@ export async function spsaStep(cfg: SpsaSettings, state: SpsaState, shards: Shar
   for (let e = 0; e < K; e++) {
     const load = count[e] / bytes;
     maxLoad = Math.max(maxLoad, load);
-    if (phase !== 'heads' && !isBlockPhase(phase)) routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
+    if (!onCachedFeatures(phase)) routerDelta[e] = cfg.balance * Math.sign(1 / K - load);
   }
   await Promise.all(shards.map((s) => s.apply(seed, phase, coef, cfg.beta, routerDelta)));
   state.step++;

@@ -32,6 +32,8 @@ export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared' | 'popu
 /** The phases whose estimates are per block: one row of a decoder matrix with its bias. */
 export type BlockPhase = 'rows' | 'units';
 export const isBlockPhase = (p: Phase): p is BlockPhase => p === 'rows' || p === 'units';
+/** The phases that step on a window's cached features: they neither move the features nor read new bytes. */
+export const onCachedFeatures = (p: Phase): boolean => p === 'heads' || isBlockPhase(p);
 /** The phases whose groups are per expert (credit per expert), in slot order. */
 export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2', 'population', 'rows', 'units'] as const;
 
@@ -345,14 +347,17 @@ export class Shard {
     this.cacheValid = true;
   }
 
+  /** Reads the next window into the cache unless one is live; returns the bytes of text it read. */
+  private readCache(): number {
+    if (this.cacheValid) return 0;
+    this.refreshCache();
+    return this.rows;
+  }
+
   /** A head step's ± pair over the cached window. */
   private evaluateHeads(stepSeed: number, eps: number): PassLoss {
     const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
-    let consumed = 0;
-    if (!this.cacheValid) {
-      this.refreshCache();
-      consumed = this.rows;
-    }
+    const consumed = this.readCache();
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed };
     this.makeZ(stepSeed, 'heads');
     const { cache, cacheStart: start, rowLosses, heap } = this;
@@ -380,11 +385,7 @@ export class Shard {
    */
   private evaluateBlocks(stepSeed: number, eps: number, phase: BlockPhase): PassLoss {
     const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
-    let consumed = 0;
-    if (!this.cacheValid) {
-      this.refreshCache();
-      consumed = this.rows;
-    }
+    const consumed = this.readCache();
     const N = phase === 'rows' ? V : M;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed, blocks: new Float64Array(K * N) };
     this.makeZ(stepSeed, phase);
@@ -406,7 +407,7 @@ export class Shard {
       if (phase === 'units') kernels.matmul(pre, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, n);
       // shift[r, j] = z_j·x_r + z_bj over the matrix's input x (hid for rows, y2 for units): z as a
       // matrix in place of expert e's own, through the kernels' product, then θ back.
-      const wAt = this.model.w.embed + W.offset, bAt = this.model.w.embed + b.offset;
+      const wAt = w.embed + W.offset, bAt = w.embed + b.offset;
       heap.set(z.subarray(W.offset, W.offset + W.size), wAt);
       heap.set(z.subarray(b.offset, b.offset + b.size), bAt);
       kernels.matmul(shift, wAt, bAt, phase === 'rows' ? hid : y2, N, phase === 'rows' ? M : H, n);
@@ -503,21 +504,14 @@ export class Shard {
    * Block steps have a coefficient per block: coef[e·N + j] along block j of expert e.
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
-    if (phase !== 'heads' && !isBlockPhase(phase)) this.cacheValid = false; // the features moved
+    if (!onCachedFeatures(phase)) this.cacheValid = false; // the features moved
     if (isBlockPhase(phase)) {
       this.makeZ(stepSeed, phase);
-      const { theta, momentum: m, z } = this;
       this.groups[phase].forEach(([W, b], e) => {
         const N = b.size, C = W.size / N;
         for (let j = 0; j < N; j++) {
-          const c = coef[e * N + j];
-          for (let i = W.offset + j * C; i < W.offset + (j + 1) * C; i++) {
-            m[i] = beta * m[i] + c * z[i];
-            theta[i] -= m[i];
-          }
-          const i = b.offset + j;
-          m[i] = beta * m[i] + c * z[i];
-          theta[i] -= m[i];
+          this.move(W.offset + j * C, W.offset + (j + 1) * C, coef[e * N + j], beta);
+          this.move(b.offset + j, b.offset + j + 1, coef[e * N + j], beta);
         }
       });
       return;
@@ -527,15 +521,18 @@ export class Shard {
       return;
     }
     this.makeZ(stepSeed, phase);
-    const { theta, momentum: m, z } = this;
     this.slicesOf(phase).forEach((group, g) => {
-      const c = coef[g];
-      for (const s of group)
-        for (let i = s.offset; i < s.offset + s.size; i++) {
-          m[i] = beta * m[i] + c * z[i];
-          theta[i] -= m[i];
-        }
+      for (const s of group) this.move(s.offset, s.offset + s.size, coef[g], beta);
     });
+  }
+
+  /** m ← β·m + c·z;  θ ← θ − m over weights [from, to). */
+  private move(from: number, to: number, c: number, beta: number): void {
+    const { theta, momentum: m, z } = this;
+    for (let i = from; i < to; i++) {
+      m[i] = beta * m[i] + c * z[i];
+      theta[i] -= m[i];
+    }
   }
 
   /** Adds to the router's score biases: the load-balancing nudge. */

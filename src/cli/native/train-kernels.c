@@ -214,6 +214,15 @@ static napi_value layer_norms(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A call with exactly n arguments, into argv; the first k of them read as int32 into ints.
+static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int32_t *ints, size_t k) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return 0;
+  for (size_t i = 0; i < k; i++)
+    if (napi_get_value_int32(env, argv[i], &ints[i]) != napi_ok) return 0;
+  return 1;
+}
+
 // A typed-array argument of the given type and at least n elements, or NULL.
 static void *typed_arg(napi_env env, napi_value v, napi_typedarray_type type, int64_t n) {
   napi_typedarray_type t;
@@ -239,10 +248,9 @@ static napi_value nll(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
   napi_value argv[4];
-  size_t argc = 4;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t off, rows;
-  CHECK(env, argc == 4 && napi_get_value_int32(env, argv[0], &off) == napi_ok && napi_get_value_int32(env, argv[1], &rows) == napi_ok, "nll: (offset, rows, targets, out)");
+  int32_t a[2];
+  CHECK(env, call_args(env, info, argv, 4, a, 2), "nll: (offset, rows, targets, out)");
+  const int32_t off = a[0], rows = a[1];
   const uint8_t *t = typed_arg(env, argv[2], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[3], napi_float64_array, rows);
   CHECK(env, t, "nll: targets must be a Uint8Array of rows bytes");
@@ -264,11 +272,10 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
   napi_value argv[6];
-  size_t argc = 6;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t off, shift, rows;
+  int32_t a[3];
   double eps;
-  CHECK(env, argc == 6 && napi_get_value_int32(env, argv[0], &off) == napi_ok && napi_get_value_int32(env, argv[1], &shift) == napi_ok && napi_get_value_int32(env, argv[2], &rows) == napi_ok && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out)");
+  CHECK(env, call_args(env, info, argv, 6, a, 3) && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out)");
+  const int32_t off = a[0], shift = a[1], rows = a[2];
   const uint8_t *t = typed_arg(env, argv[3], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[5], napi_float64_array, 256);
   CHECK(env, t, "rowDiffs: targets must be a Uint8Array of rows bytes");
@@ -297,13 +304,9 @@ static napi_value unit_diffs(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
   napi_value argv[9];
-  size_t argc = 9;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t a[6];
   double eps;
-  int ok = argc == 9 && napi_get_value_double(env, argv[7], &eps) == napi_ok;
-  for (int i = 0; ok && i < 6; i++) ok = napi_get_value_int32(env, argv[i], &a[i]) == napi_ok;
-  CHECK(env, ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out)");
+  CHECK(env, call_args(env, info, argv, 9, a, 6) && napi_get_value_double(env, argv[7], &eps) == napi_ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out)");
   const int32_t rows = a[4], M = a[5];
   const uint8_t *t = typed_arg(env, argv[6], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[8], napi_float64_array, M);
