@@ -6,9 +6,10 @@
 // slightly from the engines' (fp32 with -ffast-math, another summation order).
 //
 // Build: gcc -O3 -march=native -ffast-math -o bench/native/build/step bench/native/step.c -lm
-// Usage: step WEIGHTS_RAW E R K H M BOS N [B]
+// Usage: step WEIGHTS_RAW E R K H M WIDE BOS N [B]
 //   WEIGHTS_RAW  the flat fp32 little-endian weight array, laid out as weightLayout() does
 //   E R K H M    embed, routerHidden, experts, expertHidden, mlpHidden (vocab V is always 256)
+//   WIDE         the decoder's input: 0 for LN2(h2) alone ('h2'), 1 for [LN2(h2); LN1(h1); x] ('h2+h1+x')
 //   BOS N        the byte fed first, and how many bytes to generate greedily
 //   B            streams (default 1). With B > 1, B independent streams step together, batched
 //                the way step() in forward.ts batches them (see "The batched step" below): the
@@ -44,6 +45,7 @@
 
 typedef struct {
   int E, R, K, H, M;
+  int D; // the decoder's input width: H, or 2H + E when it also reads LN1(h1) and x
 } Config;
 
 // Pointers into the flat weight array, in tensorSpecs() order (config.ts).
@@ -61,7 +63,7 @@ typedef struct {
   const float *l2B; // [K, 4H]
   const float *ln2G; // [K, H]
   const float *ln2B; // [K, H]
-  const float *mlpW1; // [K, M, H]
+  const float *mlpW1; // [K, M, D]
   const float *mlpB1; // [K, M]
   const float *mlpW2; // [K, V, M]
   const float *mlpB2; // [K, V]
@@ -79,7 +81,7 @@ typedef struct {
   float *u2; // [K, 2H]   layer-2 inputs [ln1(h1); h2]; h2 lives here between steps
   float *c2; // [K, H]    layer-2 cells
   float *g2; // [K, 4H]   layer-2 gates
-  float *y2; // [H]       ln2(h2) of the winner
+  float *y2; // [D]       the winner's decoder input: LN2(h2) [; LN1(h1); x]
   float *hid; // [M]      GELU layer of the winner
   float *logits; // [V]   next-byte logits
   float *base; // the one allocation holding all of the above
@@ -106,7 +108,7 @@ static size_t layout_weights(const Config *c, const float *base, Weights *w) {
   TAKE(l2B, K * 4 * H);
   TAKE(ln2G, K * H);
   TAKE(ln2B, K * H);
-  TAKE(mlpW1, K * M * H);
+  TAKE(mlpW1, K * M * c->D);
   TAKE(mlpB1, K * M);
   TAKE(mlpW2, K * V * M);
   TAKE(mlpB2, K * V);
@@ -116,9 +118,9 @@ static size_t layout_weights(const Config *c, const float *base, Weights *w) {
 
 /** Parameters without padding (paramCount() in config.ts), for the same limit the app enforces. */
 static long param_count(const Config *c) {
-  const long E = c->E, R = c->R, K = c->K, H = c->H, M = c->M;
+  const long E = c->E, R = c->R, K = c->K, H = c->H, M = c->M, D = c->D;
   return V * E + 4 * R * (E + R) + 4 * R + K * R + K + K * 4 * H * (E + H) + K * 4 * H + 2 * K * H +
-         K * 4 * H * 2 * H + K * 4 * H + 2 * K * H + K * M * H + K * M + K * V * M + K * V;
+         K * 4 * H * 2 * H + K * 4 * H + 2 * K * H + K * M * D + K * M + K * V * M + K * V;
 }
 
 static float *alloc_floats(size_t n) {
@@ -130,7 +132,7 @@ static float *alloc_floats(size_t n) {
 
 static int state_init(State *s, const Config *c) {
   const size_t E = c->E, R = c->R, K = c->K, H = c->H, M = c->M;
-  const size_t n[] = {E + R, R, 4 * R, K, K * (E + H), K * H, K * 4 * H, K * 2 * H, K * H, K * 4 * H, H, M, V};
+  const size_t n[] = {E + R, R, 4 * R, K, K * (E + H), K * H, K * 4 * H, K * 2 * H, K * H, K * 4 * H, (size_t)c->D, M, V};
   float **dst[] = {&s->ur, &s->cr, &s->gr, &s->scores, &s->u1, &s->c1, &s->g1, &s->u2, &s->c2, &s->g2, &s->y2, &s->hid, &s->logits};
   size_t total = 0;
   for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) total += (n[i] + 15) / 16 * 16; // 64-byte aligned buffers
@@ -267,10 +269,14 @@ static int step(const Config *c, const Weights *w, State *s, int byte) {
     lstm_cell(g2, s->c2 + (size_t)e * H, u2 + H, H);
   }
 
-  // The winner alone decodes: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+  // The winner alone decodes: d = LN2(h2) [; LN1(h1); x], hid = GELU(W1·d + b1), logits = W2·hid + b2.
   const float *h2 = s->u2 + (size_t)win * 2 * H + H;
   layer_norm(h2, s->y2, w->ln2G + (size_t)win * H, w->ln2B + (size_t)win * H, H);
-  matvec(s->hid, w->mlpW1 + (size_t)win * M * H, w->mlpB1 + (size_t)win * M, s->y2, M, H);
+  if (c->D > H) {
+    memcpy(s->y2 + H, s->u2 + (size_t)win * 2 * H, H * sizeof(float));
+    memcpy(s->y2 + 2 * H, x, E * sizeof(float));
+  }
+  matvec(s->hid, w->mlpW1 + (size_t)win * M * c->D, w->mlpB1 + (size_t)win * M, s->y2, M, c->D);
   gelu(s->hid, M);
   matvec(s->logits, w->mlpW2 + (size_t)win * V * M, w->mlpB2 + (size_t)win * V, s->hid, V, M);
   return win;
@@ -420,7 +426,7 @@ typedef struct {
   float *h2, *c2; // [K, H, P]
   float *g2; // [K, 4H, P]
   float *mean, *inv; // [P]  layer-norm scratch
-  float *h2w, *y2, *hid; // [H], [H], [M]  one stream's decoder scratch
+  float *h2w, *y2, *hid; // [H], [D], [M]  one stream's decoder scratch
   float *logits; // [B, V]
   int *winners; // [B]
   float *base;
@@ -432,7 +438,7 @@ static int bstate_init(BState *s, const Config *c, int B) {
   const size_t P = (size_t)(B + VL - 1) / VL * VL;
   s->B = B;
   s->P = (int)P;
-  const size_t n[] = {E * P, R * P, R * P, 4 * R * P, K * P, K * H * P, K * H * P, K * 4 * H * P, K * H * P, K * H * P, K * H * P, K * 4 * H * P, P, P, H, H, M, (size_t)B * V};
+  const size_t n[] = {E * P, R * P, R * P, 4 * R * P, K * P, K * H * P, K * H * P, K * 4 * H * P, K * H * P, K * H * P, K * H * P, K * 4 * H * P, P, P, H, (size_t)c->D, M, (size_t)B * V};
   float **dst[] = {&s->x, &s->hr, &s->cr, &s->gr, &s->scores, &s->h1, &s->c1, &s->g1, &s->y1, &s->h2, &s->c2, &s->g2, &s->mean, &s->inv, &s->h2w, &s->y2, &s->hid, &s->logits};
   size_t total = 0;
   for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) total += (n[i] + 15) / 16 * 16;
@@ -483,13 +489,18 @@ static void step_batch(const Config *c, const Weights *w, BState *s, const unsig
     matmul_t(s->g2 + e * gp, w->l2W + (size_t)e * 4 * H * 2 * H, w->l2B + (size_t)e * 4 * H, s->y1 + e * hp, H, s->h2 + e * hp, H, 4 * H, P);
   for (int e = 0; e < K; e++) lstm_cells_t(s->g2 + e * gp, s->c2 + e * hp, s->h2 + e * hp, H, P);
 
-  // Each stream's winner alone decodes it: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+  // Each stream's winner alone decodes it: d = LN2(h2) [; LN1(h1); x], hid = GELU(W1·d + b1), logits = W2·hid + b2.
+  const int D = c->D;
   for (int j = 0; j < B; j++) {
     const int win = s->winners[j];
     const float *h2 = s->h2 + win * hp;
     for (int i = 0; i < H; i++) s->h2w[i] = h2[(size_t)i * P + j];
     layer_norm(s->h2w, s->y2, w->ln2G + (size_t)win * H, w->ln2B + (size_t)win * H, H);
-    matvec(s->hid, w->mlpW1 + (size_t)win * M * H, w->mlpB1 + (size_t)win * M, s->y2, M, H);
+    if (D > H) {
+      for (int i = 0; i < H; i++) s->y2[H + i] = s->y1[win * hp + (size_t)i * P + j];
+      for (int i = 0; i < E; i++) s->y2[2 * H + i] = s->x[(size_t)i * P + j];
+    }
+    matvec(s->hid, w->mlpW1 + (size_t)win * M * D, w->mlpB1 + (size_t)win * M, s->y2, M, D);
     gelu(s->hid, M);
     matvec(s->logits + (size_t)j * V, w->mlpW2 + (size_t)win * V * M, w->mlpB2 + (size_t)win * V, s->hid, V, M);
   }
@@ -552,21 +563,21 @@ static int run_batch(const Config *c, const Weights *w, float *flat, int bos, lo
 }
 
 int main(int argc, char **argv) {
-  if (argc != 9 && argc != 10) return fail("usage: step WEIGHTS_RAW E R K H M BOS N [B]");
-  static const char *names[] = {"E", "R", "K", "H", "M", "BOS", "N", "B"};
-  static const long lo[] = {1, 1, 1, 1, 1, 0, 1, 1};
-  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 255, 1000000000L, MAX_BATCH};
-  long v[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+  if (argc != 10 && argc != 11) return fail("usage: step WEIGHTS_RAW E R K H M WIDE BOS N [B]");
+  static const char *names[] = {"E", "R", "K", "H", "M", "WIDE", "BOS", "N", "B"};
+  static const long lo[] = {1, 1, 1, 1, 1, 0, 0, 1, 1};
+  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 1, 255, 1000000000L, MAX_BATCH};
+  long v[9] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
   for (int i = 0; i < argc - 2; i++) {
     if (parse_int(argv[2 + i], lo[i], hi[i], &v[i])) {
       fprintf(stderr, "step: %s must be an integer in [%ld, %ld], got '%s'\n", names[i], lo[i], hi[i], argv[2 + i]);
       return 2;
     }
   }
-  const Config c = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4]};
-  const int bos = (int)v[5];
-  const long n = v[6];
-  const int batch = (int)v[7];
+  const Config c = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], v[5] ? 2 * (int)v[3] + (int)v[0] : (int)v[3]};
+  const int bos = (int)v[6];
+  const long n = v[7];
+  const int batch = (int)v[8];
   if (param_count(&c) > MAX_PARAMS) return fail("config asks for more than 64Mi parameters");
 
   Weights w;

@@ -112,7 +112,7 @@ function nativeArgs(file: SomaFile): string[] {
   const raw = join(tmpdir(), `soma-bench-${process.pid}.raw`);
   writeFileSync(raw, new Uint8Array(file.weights.buffer, file.weights.byteOffset, file.weights.byteLength));
   const c = file.config;
-  return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, c.bos].map(String);
+  return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, c.decoderInput === 'h2' ? 0 : 1, c.bos].map(String);
 }
 
 function nativeTokS(file: SomaFile, n: number): { tokS: number; firstBytes: number[] } {

@@ -1,4 +1,4 @@
-// The `soma` command (Node only): generate, score, inspect, init, bench.
+// The `soma` command (Node only): every subcommand is listed in USAGE below.
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, flopsPerByte, paramCount } from '../model/config';
 import { SomaFormatError, readSoma, writeSoma } from '../model/format';
@@ -26,6 +26,8 @@ const USAGE = `usage: soma <command> [options]
   release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
   timelapse RUN [--out DIR --frames N --data DIR --val-bytes N]  the app's time-lapse from a run's snapshots
   average A.bin B.bin ... --out FILE                         the mean of the weights of runs of one config
+  sample-check [--weights FILE --samples N --length N --temp T --prompt P --words FILE --show --json]
+                                                             the share of sampled words that are English words
 `;
 
 function backendFlag(a: ParsedArgs): Backend {
@@ -140,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'release': await (await import('./release')).release(rest); break;
       case 'timelapse': await (await import('./timelapse')).timelapse(rest); break;
       case 'average': await (await import('./average')).average(rest); break;
+      case 'sample-check': await (await import('./sample-check')).sampleCheck(rest); break;
       case 'help': case '--help': case '-h': process.stdout.write(USAGE); return 0;
       case undefined: process.stderr.write(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: soma help)`);

@@ -15,7 +15,6 @@ export interface ShardSpec {
   window: number;
   seed: number;
   kernels?: 'native' | 'wasm';
-  firstMember?: number; // population steps: this shard's first member (its streams then pair up)
 }
 
 export interface ShardSnapshot {
@@ -45,7 +44,7 @@ export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
 export async function makeShard(spec: ShardSpec): Promise<Shard> {
   const engine = await shardEngine(Shard.heapFloats(spec.config, spec.batch, spec.window), spec.kernels);
-  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, spec.firstMember);
+  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
 }
 
 export function localShard(shard: Shard): ShardHandle {

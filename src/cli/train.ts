@@ -2,9 +2,10 @@
 // itself is src/train/spsa.ts; the shards run here or in worker threads (--threads).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, paramCount, sameConfig, type SomaConfig } from '../model/config';
+import { DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, paramCount, sameConfig, type SomaConfig } from '../model/config';
 import { type Provenance, readSoma, writeSoma } from '../model/format';
 import { initWeights } from '../model/init';
+import { widenDecoderInput } from '../model/reshape';
 import { Session } from '../engine/session';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
@@ -26,8 +27,6 @@ export const TRAIN_DEFAULTS = {
   unitLr: 5e-4, // the unit steps' initial step size
   rowRounds: 8, // row steps (each decoder output row perturbed apart, on cached features) after those
   rowLr: 3e-3, // the row steps' initial step size
-  layerwise: 0, // 1: trunk steps perturb one LSTM layer of every expert at a time (layer 1, then layer 2)
-  population: 0, // 1: trunk steps are population steps (streams in ± pairs, low-rank member perturbations)
   balance: 2e-3, // router-bias nudge toward equal expert load, per step
   warmup: 200, // steps of linear lr warm-up
   evalSeconds: 300,
@@ -61,6 +60,7 @@ function startingWeights(config: SomaConfig, seed: number, text: Uint8Array): Fl
 interface RunState extends SpsaState {
   wallSeconds: number;
   cfg: TrainConfig;
+  model?: SomaConfig; // the model's shape (absent in runs saved before it could change: DEFAULT_CONFIG with decoderInput 'h2')
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
@@ -70,6 +70,8 @@ interface RunState extends SpsaState {
 /** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
 const nextSnapshot = (run: RunState) => (run.snapshots?.length ? Math.max(1_000_000, 2 * run.snapshots.at(-1)!) : 0);
 
+const STATE_VERSION = 1;
+
 /** state.bin: 'SOMT', JSON header, then θ, momentum, and every shard's streams; written atomically. */
 function saveState(path: string, run: RunState, theta: Float32Array, momentum: Float32Array, shards: { state: Float32Array; positions: Float64Array }[]) {
   const header = new TextEncoder().encode(JSON.stringify({ ...run, shards: shards.map((s) => ({ state: s.state.length, positions: s.positions.length })) }));
@@ -78,7 +80,7 @@ function saveState(path: string, run: RunState, theta: Float32Array, momentum: F
   for (const s of shards) size = pad(size + s.state.byteLength) + s.positions.byteLength;
   const out = new Uint8Array(size);
   out.set([83, 79, 77, 84]);
-  new DataView(out.buffer).setUint32(4, 1, true);
+  new DataView(out.buffer).setUint32(4, STATE_VERSION, true);
   new DataView(out.buffer).setUint32(8, header.length, true);
   out.set(header, 12);
   let at = pad(12 + header.length);
@@ -96,10 +98,12 @@ function saveState(path: string, run: RunState, theta: Float32Array, momentum: F
   atomicWrite(path, out);
 }
 
-function loadState(path: string, floats: number) {
+function loadState(path: string, floatsOf: (run: RunState) => number) {
   const b = readFileSync(path);
   const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'SOMT') throw new UsageError(`${path} is not a trainer state file`);
+  if (bytes.length < 12 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'SOMT') throw new UsageError(`${path} is not a trainer state file`);
+  const version = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+  if (version !== STATE_VERSION) throw new UsageError(`${path} is a trainer state of version ${version}; this trainer reads version ${STATE_VERSION}`);
   const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const run = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as RunState & { shards: { state: number; positions: number }[] };
   const pad = (n: number) => Math.ceil(n / 8) * 8;
@@ -114,8 +118,8 @@ function loadState(path: string, floats: number) {
     at += n * 8;
     return a;
   };
-  const theta = take32(floats);
-  const momentum = take32(floats);
+  const theta = take32(floatsOf(run));
+  const momentum = take32(floatsOf(run));
   const shards = run.shards.map((s) => {
     const state = take32(s.state);
     at = pad(at);
@@ -152,15 +156,15 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 }
 
 /** Settings that may be 0: no momentum, no steps of a kind, no balancing, no warm-up. */
-const MAY_BE_ZERO = new Set<string>(['beta', 'headRounds', 'unitRounds', 'rowRounds', 'layerwise', 'population', 'balance', 'warmup']);
+const MAY_BE_ZERO = new Set<string>(['beta', 'headRounds', 'unitRounds', 'rowRounds', 'balance', 'warmup']);
 
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<keyof TrainConfig> } {
   const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at', 'init'], booleans: ['resume', 'quiet'] });
+  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input'], booleans: ['resume', 'quiet'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'unitRounds', 'rowRounds', 'layerwise', 'population', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
+  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'unitRounds', 'rowRounds', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
   const given = new Set<keyof TrainConfig>();
   for (const k of keys) {
     cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], MAY_BE_ZERO.has(k) ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
@@ -173,7 +177,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
 const BEFORE_BLOCK_STEPS: Partial<TrainConfig> = { unitRounds: 0, rowRounds: 0 };
 
 /** Settings that shape the shards' streams and state: a resumed run cannot change them. */
-const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['batch', 'window', 'threads', 'population', 'seed'];
+const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['batch', 'window', 'threads', 'seed'];
 
 export async function train(argv: string[]): Promise<void> {
   const parsed = parseTrainArgs(argv);
@@ -196,27 +200,32 @@ export async function train(argv: string[]): Promise<void> {
   );
   mkdirSync(outDir, { recursive: true });
   const statePath = join(outDir, 'state.bin');
-  const config: SomaConfig = DEFAULT_CONFIG;
-  const floats = weightLayout(config).total;
+  const decoderInput = stringFlag(a, 'decoder-input');
+  if (decoderInput !== undefined && !DECODER_INPUTS.includes(decoderInput as DecoderInput)) throw new UsageError(`--decoder-input must be one of ${DECODER_INPUTS.join(', ')}`);
+  let config: SomaConfig = { ...DEFAULT_CONFIG, ...(decoderInput ? { decoderInput: decoderInput as DecoderInput } : {}) };
 
   let run: RunState;
   let theta: Float32Array;
   let restored: ReturnType<typeof loadState> | null = null;
   if (a.flags.has('resume')) {
     if (!existsSync(statePath)) throw new UsageError(`--resume: no ${statePath}`);
-    restored = loadState(statePath, floats);
+    if (decoderInput) throw new UsageError('--decoder-input cannot change on --resume');
+    restored = loadState(statePath, (s) => weightLayout(s.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' }).total);
     run = restored.run;
+    config = run.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' };
     // A resumed run keeps its own settings, but for those given again (say, a lower --lr to cool down).
     for (const k of given) if (FIXED_ON_RESUME.includes(k) && cfg[k] !== run.cfg[k]) throw new UsageError(`--${k} cannot change on --resume (the run has ${run.cfg[k]})`);
     cfg = { ...TRAIN_DEFAULTS, ...BEFORE_BLOCK_STEPS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
     run.cfg = cfg;
     theta = restored.theta;
   } else {
-    run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, best: Infinity, history: [], snapshots: [] };
+    run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, model: config, best: Infinity, history: [], snapshots: [] };
     if (initPath) {
       const from = await readSoma(await readInput(initPath, 'weights'));
-      if (!sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
-      theta = from.weights.slice();
+      // A decoder that read LN2(h2) alone carries into a wider input with zero new columns: the same model.
+      const widen = from.config.decoderInput === 'h2' && sameConfig({ ...from.config, decoderInput: config.decoderInput }, config);
+      if (!widen && !sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
+      theta = widen ? widenDecoderInput(from.config, from.weights, config) : from.weights.slice();
       run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
     } else theta = startingWeights(config, cfg.seed, text);
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
@@ -225,7 +234,7 @@ export async function train(argv: string[]): Promise<void> {
   // Shards: streams split evenly; each has its own seed for where its streams start.
   const shards: ShardHandle[] = [];
   for (let i = 0; i < cfg.threads; i++) {
-    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, firstMember: cfg.population ? (i * cfg.batch) / 2 : undefined };
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i };
     shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
   }
   if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));

@@ -8,8 +8,19 @@ export interface SomaConfig {
   experts: number; // K: number of experts
   expertHidden: number; // H: width of both LSTM layers of every expert
   mlpHidden: number; // M: hidden width of each expert's GELU decoder
+  decoderInput: DecoderInput; // what the winner's decoder reads
   bos: number; // the byte fed to a fresh state before an empty prompt
 }
+
+/**
+ * What the winner's decoder reads: 'h2' is LN2(h2) alone [H]; 'h2+h1+x' is [LN2(h2); LN1(h1); x],
+ * its layer-1 state and the input byte's embedding as well [2H + E].
+ */
+export type DecoderInput = 'h2' | 'h2+h1+x';
+export const DECODER_INPUTS: readonly DecoderInput[] = ['h2', 'h2+h1+x'];
+
+/** D: the width of the decoder's input. */
+export const decoderWidth = (c: SomaConfig): number => (c.decoderInput === 'h2' ? c.expertHidden : 2 * c.expertHidden + c.embed);
 
 export const DEFAULT_CONFIG: SomaConfig = {
   vocab: 256,
@@ -18,6 +29,7 @@ export const DEFAULT_CONFIG: SomaConfig = {
   experts: 16,
   expertHidden: 32,
   mlpHidden: 64,
+  decoderInput: 'h2',
   bos: 10,
 };
 
@@ -39,6 +51,7 @@ export interface TensorSpec {
 /** The tensors of a model, in the order they sit in the flat weight array. */
 export function tensorSpecs(c: SomaConfig): TensorSpec[] {
   const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
+  const D = decoderWidth(c);
   return [
     { name: 'embed', shape: [V, E] },
     { name: 'router.w', shape: [4 * R, E + R] }, // acts on [x; h]
@@ -53,7 +66,7 @@ export function tensorSpecs(c: SomaConfig): TensorSpec[] {
     { name: 'experts.l2.b', shape: [K, 4 * H] },
     { name: 'experts.ln2.g', shape: [K, H] },
     { name: 'experts.ln2.b', shape: [K, H] },
-    { name: 'experts.mlp.w1', shape: [K, M, H] },
+    { name: 'experts.mlp.w1', shape: [K, M, D] }, // acts on the decoder's input
     { name: 'experts.mlp.b1', shape: [K, M] },
     { name: 'experts.mlp.w2', shape: [K, V, M] },
     { name: 'experts.mlp.b2', shape: [K, V] },
@@ -77,7 +90,7 @@ export function macsPerByte(c: SomaConfig) {
   const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
   const router = 4 * R * (E + R) + K * R;
   const experts = K * (4 * H * (E + H) + 4 * H * 2 * H);
-  const decoder = M * H + V * M;
+  const decoder = M * decoderWidth(c) + V * M;
   return { router, experts, decoder, total: router + experts + decoder };
 }
 
@@ -86,6 +99,12 @@ export function flopsPerByte(c: SomaConfig): number {
   const { routerHidden: R, experts: K, expertHidden: H, mlpHidden: M, vocab: V } = c;
   const elementwise = 8 * R + K * 2 * (8 * H + 6 * H) + 6 * H + 8 * M + V;
   return 2 * macsPerByte(c).total + elementwise;
+}
+
+/** A header's config as written before decoderInput existed: those decoders read LN2(h2) alone. */
+export function withConfigDefaults(c: unknown): unknown {
+  if (typeof c !== 'object' || c === null || Array.isArray(c) || 'decoderInput' in c) return c;
+  return { ...c, decoderInput: 'h2' };
 }
 
 /** Checks a config read from an untrusted header. Returns an error message or null. */
@@ -103,7 +122,8 @@ export function configError(c: unknown): string | null {
     intIn('experts', 1, CONFIG_LIMITS.experts) ??
     intIn('expertHidden', 1, CONFIG_LIMITS.expertHidden) ??
     intIn('mlpHidden', 1, CONFIG_LIMITS.mlpHidden) ??
-    intIn('bos', 0, 255);
+    intIn('bos', 0, 255) ??
+    (DECODER_INPUTS.includes(o.decoderInput as DecoderInput) ? null : `config.decoderInput must be one of ${DECODER_INPUTS.join(', ')}, got ${JSON.stringify(o.decoderInput)}`);
   if (err) return err;
   if (paramCount(c as SomaConfig) > CONFIG_LIMITS.params) return `config asks for ${paramCount(c as SomaConfig)} parameters, over the limit of ${CONFIG_LIMITS.params}`;
   return null;

@@ -9,7 +9,7 @@
 //                 for the time-lapse snapshots (read back as fp32)
 //
 // The reader trusts nothing: every malformed file ends in one SomaFormatError with a clear message.
-import { type SomaConfig, configError, numel, tensorSpecs } from './config';
+import { type SomaConfig, configError, numel, tensorSpecs, withConfigDefaults } from './config';
 import { HALF_MAX, fromHalfBits, toHalfBits } from './half';
 import { weightLayout } from './weights';
 
@@ -101,6 +101,7 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
     return fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
+  header.config = withConfigDefaults(header.config) as SomaConfig;
   const cfgErr = configError(header.config);
   if (cfgErr) fail(cfgErr);
   const config = header.config;

@@ -6,12 +6,13 @@
 //   for every expert e (all of them, every byte, so any expert can win at any time):
 //     h1_e = LSTM1_e(x, h1_e)     y1_e = LN1_e(h1_e)
 //     h2_e = LSTM2_e(y1_e, h2_e)
-//   only the winner is decoded:
-//     y2 = LN2_w(h2_w)   m = GELU(W1_w·y2 + b1_w)   logits = W2_w·m + b2_w                  [V]
+//   only the winner is decoded, from d = LN2_w(h2_w), or with decoderInput 'h2+h1+x' from
+//     d = [LN2_w(h2_w); LN1_w(h1_w); x]                                                      [D]
+//     m = GELU(W1_w·d + b1_w)   logits = W2_w·m + b2_w                                        [V]
 //
 // Matrix products go through Kernels (JS or WASM SIMD, same summation order); gates, layer norms
 // and GELU are here, in TypeScript, shared by every engine. No DOM, no I/O.
-import type { SomaConfig } from './config';
+import { type SomaConfig, decoderWidth } from './config';
 import type { Kernels } from './kernels';
 import type { WeightOffsets } from './weights';
 
@@ -21,19 +22,7 @@ export interface Model {
   w: WeightOffsets; // where each tensor sits in kernels.heap
   /** Gates and norms; the TypeScript reference below unless a trainer brings a faster twin. */
   elementwise?: Elementwise;
-  /** A trainer's hook to perturb each stream's copy of an expert matrix; never set for generation. */
-  perturb?: PerturbHook;
 }
-
-/** The expert matrices a trainer may perturb per stream: both LSTM layers and both decoder layers. */
-export type PerturbSite = 'l1' | 'l2' | 'w1' | 'w2';
-
-/**
- * Called right after Y = W·X + b for expert e at a site, over `rows` consecutive streams starting
- * at `firstStream` (Y: [rows, out], X: [rows, cols]), so a trainer can add each stream's own
- * perturbation of [W b] without a copy of the weights per stream.
- */
-export type PerturbHook = (site: PerturbSite, e: number, y: number, x: number, out: number, cols: number, firstStream: number, rows: number) => void;
 
 /** The elementwise half of a step, over many rows at once. */
 export interface Elementwise {
@@ -56,7 +45,7 @@ export interface StateLayout {
   u2: number; // [K, B, 2H]  layer-2 input [ln1(h1); h2]; h2 lives here between steps
   c2: number; // [K, B, H]   layer-2 cells
   g2: number; // [K, B, 4H]  layer-2 gates
-  y2: number; // [B, H]      ln2(h2) of each stream's winner
+  dec: number; // [B, D]     the decoder's input for each stream's winner
   hid: number; // [B, M]     GELU layer of each stream's winner
   logits: number; // [B, V]  next-byte logits of each stream
   size: number; // floats from the first buffer to the end of the last
@@ -83,18 +72,13 @@ export function stateLayout(c: SomaConfig, batch: number, base: number): StateLa
     u2: take(K * B * 2 * H),
     c2: take(K * B * H),
     g2: take(K * B * 4 * H),
-    y2: take(B * H),
+    dec: take(B * decoderWidth(c)),
     hid: take(B * M),
     logits: take(B * V),
     size: 0,
   };
   s.size = at - base;
   return s;
-}
-
-/** Floats of recurrent state per stream: what a stream carries from one byte to the next. */
-export function recurrentFloats(c: SomaConfig): number {
-  return 2 * c.routerHidden + 4 * c.experts * c.expertHidden;
 }
 
 /** A fresh start: every hidden state and cell at zero. */
@@ -202,7 +186,6 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
   // then y1 = LN1(h1) goes to the front of layer 2's input.
   for (let e = 0; e < K; e++) {
     k.matmul(s.g1 + e * B * 4 * H, w.l1W + e * 4 * H * (E + H), w.l1B + e * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, B);
-    m.perturb?.('l1', e, s.g1 + e * B * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, 0, B);
   }
   ew.lstmCells(a, s.g1, s.c1, s.u1 + E, H, K * B, E + H);
   for (let e = 0; e < K; e++)
@@ -211,29 +194,33 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
   // Every expert, layer 2: gates = W2·[y1; h2] + b2, then the cells.
   for (let e = 0; e < K; e++) {
     k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * 2 * H, w.l2B + e * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, B);
-    m.perturb?.('l2', e, s.g2 + e * B * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, 0, B);
   }
   ew.lstmCells(a, s.g2, s.c2, s.u2 + H, H, K * B, 2 * H);
 
-  // The winner alone decodes: y2 = LN2(h2), hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
+  // The winner alone decodes: d = LN2(h2) [; LN1(h1); x], hid = GELU(W1·d + b1), logits = W2·hid + b2.
+  const D = decoderWidth(m.config);
   for (let j = 0; j < B; j++) {
     const e = winners[j];
-    const h2 = s.u2 + (e * B + j) * 2 * H + H;
-    ew.layerNorms(a, h2, 0, s.y2 + j * H, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
-    decode(m, e, s.y2 + j * H, s.hid + j * M, s.logits + j * V, 1, j);
+    const u2 = s.u2 + (e * B + j) * 2 * H; // [LN1(h1); h2] of the winner
+    const d = s.dec + j * D;
+    ew.layerNorms(a, u2 + H, 0, d, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
+    if (m.config.decoderInput === 'h2+h1+x') {
+      a.copyWithin(d + H, u2, u2 + H);
+      a.copyWithin(d + 2 * H, w.embed + bytes[j] * E, w.embed + (bytes[j] + 1) * E);
+    }
+    decode(m, e, d, s.hid + j * M, s.logits + j * V, 1);
   }
 }
 
 /**
- * Expert e's decoder over `rows` rows of LN2 outputs: hid = GELU(W1·y2 + b1), logits = W2·hid + b2.
- * y2: [rows, H], hid: [rows, M], logits: [rows, V]. (A trainer that caches y2 calls it directly.)
+ * Expert e's decoder over `rows` rows of decoder inputs: hid = GELU(W1·d + b1), logits = W2·hid + b2.
+ * d: [rows, D], hid: [rows, M], logits: [rows, V]. (A trainer that caches d calls it directly.)
  */
-export function decode(m: Model, e: number, y2: number, hid: number, logits: number, rows: number, firstStream = 0): void {
-  const { vocab: V, expertHidden: H, mlpHidden: M } = m.config;
+export function decode(m: Model, e: number, d: number, hid: number, logits: number, rows: number): void {
+  const { vocab: V, mlpHidden: M } = m.config;
+  const D = decoderWidth(m.config);
   const { kernels: k, w } = m;
-  k.matmul(hid, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, rows);
-  m.perturb?.('w1', e, hid, y2, M, H, firstStream, rows);
+  k.matmul(hid, w.mlpW1 + e * M * D, w.mlpB1 + e * M, d, M, D, rows);
   gelu(k.heap, hid, rows * M);
   k.matmul(logits, w.mlpW2 + e * V * M, w.mlpB2 + e * V, hid, V, M, rows);
-  m.perturb?.('w2', e, logits, hid, V, M, firstStream, rows);
 }

@@ -1,5 +1,5 @@
 // A seeded random initialisation: the weights of an untrained SOMA.
-import type { SomaConfig } from './config';
+import { type SomaConfig, decoderWidth } from './config';
 import { Rng } from './random';
 import { weightLayout } from './weights';
 
@@ -33,7 +33,7 @@ export function initWeights(c: SomaConfig, seed: number): Float32Array {
   fill('experts.l2.b', forgetBias(H));
   fill('experts.ln2.g', () => 1);
   fill('experts.ln2.b', () => 0);
-  fill('experts.mlp.w1', uniform(H));
+  fill('experts.mlp.w1', uniform(decoderWidth(c)));
   fill('experts.mlp.b1', () => 0);
   fill('experts.mlp.w2', uniform(M));
   fill('experts.mlp.b2', () => 0);

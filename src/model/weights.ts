@@ -43,7 +43,7 @@ export interface WeightOffsets {
   l2B: number; // [K, 4H]
   ln2G: number; // [K, H]
   ln2B: number; // [K, H]
-  mlpW1: number; // [K, M, H]
+  mlpW1: number; // [K, M, D]
   mlpB1: number; // [K, M]
   mlpW2: number; // [K, V, M]
   mlpB2: number; // [K, V]

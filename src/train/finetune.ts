@@ -33,8 +33,6 @@ export const FINETUNE_DEFAULTS: FineTuneSettings = {
   unitLr: 2e-3,
   rowRounds: 0,
   rowLr: 2e-3,
-  layerwise: 0,
-  population: 0,
   balance: 0,
   seed: 1,
 };

@@ -1,6 +1,6 @@
 // One SPSA training step across shards: which weights move, the normalised coefficients, the load
 // balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
-import { EXPERT_PHASES, type PassLoss, type Phase, isBlockPhase, onCachedFeatures } from './spsa';
+import { EXPERT_PHASE_IDS, type ExpertPhase, type PassLoss, type Phase, isBlockPhase, onCachedFeatures } from './spsa';
 
 export interface SpsaSettings {
   lr: number; // per-weight step size (updates are normalised)
@@ -14,8 +14,6 @@ export interface SpsaSettings {
   unitLr: number; // the unit steps' step size at the start of the schedule (it decays as lr does)
   rowRounds: number; // row steps (each output row of each decoder apart, on cached features) after those
   rowLr: number; // the row steps' step size, likewise
-  layerwise: number; // 1: trunk steps perturb one LSTM layer of every expert at a time
-  population: number; // 1: trunk steps are population steps
   balance: number; // router-bias nudge toward equal expert load, per trunk step
   seed: number;
 }
@@ -24,7 +22,7 @@ export interface SpsaSettings {
 export interface SpsaState {
   step: number;
   tokens: number; // bytes of training text read
-  v: number[]; // slot K: shared; then K slots per phase of EXPERT_PHASES
+  v: number[]; // slot K: shared; then K slots per phase, at K + 1 + K·(its id in EXPERT_PHASE_IDS)
   n: number[]; // observations per slot, for bias correction
 }
 
@@ -53,8 +51,7 @@ export function phaseAt(cfg: SpsaSettings, step: number): Phase {
   if (within > cfg.headRounds + cfg.unitRounds) return 'rows';
   if (within > cfg.headRounds) return 'units';
   if (within !== 0) return 'heads';
-  if (trunk % cfg.sharedEvery === cfg.sharedEvery - 1) return 'shared';
-  return cfg.population ? 'population' : cfg.layerwise ? (trunk % 2 === 0 ? 'layer1' : 'layer2') : 'experts';
+  return trunk % cfg.sharedEvery === cfg.sharedEvery - 1 ? 'shared' : 'experts';
 }
 
 /** Steps at which no head cache is live: stopping and checkpointing there resumes exactly. */
@@ -112,7 +109,7 @@ function coefficients(cfg: SpsaSettings, state: SpsaState, phase: Phase, results
     const rms = observe(K, g * g);
     return Float64Array.of(rms > 0 ? (lr * g) / rms : 0);
   }
-  const slot0 = K + 1 + K * EXPERT_PHASES.indexOf(phase as (typeof EXPERT_PHASES)[number]);
+  const slot0 = K + 1 + K * EXPERT_PHASE_IDS[phase as ExpertPhase];
   if (isBlockPhase(phase)) {
     // One RMS per expert over all its blocks: blocks with little signal (a rare byte's row) move little.
     const diff = results.map((r) => r.blocks!);
@@ -130,21 +127,6 @@ function coefficients(cfg: SpsaSettings, state: SpsaState, phase: Phase, results
       }
       const rms = observe(slot0 + e, ms / N);
       for (let j = 0; j < N; j++) coef[e * N + j] = rms > 0 ? (blockLr * coef[e * N + j]) / rms : 0;
-    }
-    return coef;
-  }
-  if (phase === 'population') {
-    // Members of all shards in order; each member's share is scaled by 1/sqrt(P) so the rank-P
-    // update moves a weight about as far as one ordinary step.
-    const members = results.flatMap((r) => Array.from(r.members!));
-    const P = members.length / K;
-    const coef = new Float64Array(P * K);
-    for (let e = 0; e < K; e++) {
-      let ms = 0;
-      for (let g = 0; g < P; g++) ms += (members[g * K + e] / (2 * cfg.eps)) ** 2;
-      if (ms === 0) continue;
-      const rms = observe(slot0 + e, ms / P);
-      for (let g = 0; g < P; g++) coef[g * K + e] = (lr * members[g * K + e]) / (2 * cfg.eps) / rms / Math.sqrt(P);
     }
     return coef;
   }

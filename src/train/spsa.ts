@@ -1,6 +1,6 @@
 // SPSA for SOMA: forward passes only. Perturbations are ±1 (Rademacher) vectors regenerated from
 // seeds, never stored; each step evaluates θ+εz and θ−εz on the same bytes from the same state.
-// No Node APIs here: the trainer's threads and (later) the browser both run this file.
+// No Node APIs here: the trainer's threads and the browser's Teach it both run this file.
 //
 // The kinds of step:
 // - expert steps: the router and embedding are held still and every expert e gets its own
@@ -18,24 +18,28 @@
 //   - row steps: output row v, [W2[v,:], b2[v]], moves logit v alone: V·K estimates per pass,
 //     each over M + 1 weights;
 //   - unit steps: hidden unit u, [W1[u,:], b1[u]], moves GELU unit u alone, so the logits along
-//     W2[:, u]: M·K estimates per pass, each over H + 1 weights.
-import type { SomaConfig } from '../model/config';
+//     W2[:, u]: M·K estimates per pass, each over D + 1 weights (D: the decoder's input width).
+import { type SomaConfig, decoderWidth } from '../model/config';
 import { type Elementwise, type Model, type StateLayout, decode, geluOf, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { logSumExp } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
-import { Population } from './population';
 
-/** Which weights a step perturbs: every expert's whole set, one layer of every expert, the decoders, or the shared weights. */
-export type Phase = 'experts' | 'layer1' | 'layer2' | 'heads' | 'shared' | 'population' | BlockPhase;
+/** Which weights a step perturbs: every expert's whole set, the decoders, or the shared weights. */
+export type Phase = 'experts' | 'heads' | 'shared' | BlockPhase;
 /** The phases whose estimates are per block: one row of a decoder matrix with its bias. */
 export type BlockPhase = 'rows' | 'units';
 export const isBlockPhase = (p: Phase): p is BlockPhase => p === 'rows' || p === 'units';
 /** The phases that step on a window's cached features: they neither move the features nor read new bytes. */
 export const onCachedFeatures = (p: Phase): boolean => p === 'heads' || isBlockPhase(p);
-/** The phases whose groups are per expert (credit per expert), in slot order. */
-export const EXPERT_PHASES = ['experts', 'heads', 'layer1', 'layer2', 'population', 'rows', 'units'] as const;
+/**
+ * The phases whose groups are per expert (credit per expert), each with a fixed id: it picks the
+ * phase's seed streams and its optimiser slots in a saved trainer state, so ids are never reused
+ * (2 to 4 were layer-wise and population steps, measured as losers and removed).
+ */
+export const EXPERT_PHASE_IDS = { experts: 0, heads: 1, rows: 5, units: 6 } as const;
+export type ExpertPhase = keyof typeof EXPERT_PHASE_IDS;
 
 /** A run of the flat weight array, in floats. */
 export interface Slice {
@@ -47,25 +51,23 @@ export interface Slice {
 export interface ParamGroups {
   experts: Slice[][]; // experts[e]: expert e's slice of every experts.* tensor
   heads: Slice[][]; // heads[e]: expert e's decoder (experts.mlp.*)
-  layer1: Slice[][]; // expert e's first LSTM layer and its norm (experts.l1.*, experts.ln1.*)
-  layer2: Slice[][]; // expert e's second LSTM layer and its norm (experts.l2.*, experts.ln2.*)
   rows: Slice[][]; // rows[e]: expert e's output layer, [W2 (V×M), b2 (V)]; row steps perturb each row apart
-  units: Slice[][]; // units[e]: expert e's hidden layer, [W1 (M×H), b1 (M)]; unit steps perturb each row apart
+  units: Slice[][]; // units[e]: expert e's hidden layer, [W1 (M×D), b1 (M)]; unit steps perturb each row apart
   shared: Slice[]; // embedding and router
 }
 
 export function paramGroups(c: SomaConfig): ParamGroups {
   const layout = weightLayout(c);
   const perExpert = () => Array.from({ length: c.experts }, (): Slice[] => []);
-  const g = { experts: perExpert(), heads: perExpert(), layer1: perExpert(), layer2: perExpert(), rows: perExpert(), units: perExpert(), shared: [] as Slice[] };
+  const g = { experts: perExpert(), heads: perExpert(), rows: perExpert(), units: perExpert(), shared: [] as Slice[] };
   for (const t of layout.tensors) {
     if (t.name.startsWith('experts.')) {
       const per = t.size / c.experts;
-      const block = /^experts\.mlp\./.test(t.name) ? g.heads : /^experts\.l(n?)1\./.test(t.name) ? g.layer1 : g.layer2;
+      const head = /^experts\.mlp\./.test(t.name) ? g.heads : null;
       const rows = /^experts\.mlp\.[wb]2$/.test(t.name) ? g.rows : /^experts\.mlp\.[wb]1$/.test(t.name) ? g.units : null;
       for (let e = 0; e < c.experts; e++) {
         g.experts[e].push({ offset: t.offset + e * per, size: per });
-        block[e].push({ offset: t.offset + e * per, size: per });
+        head?.[e].push({ offset: t.offset + e * per, size: per });
         rows?.[e].push({ offset: t.offset + e * per, size: per });
       }
     } else g.shared.push({ offset: t.offset, size: t.size });
@@ -73,11 +75,9 @@ export function paramGroups(c: SomaConfig): ParamGroups {
   return g;
 }
 
-// Seed streams: GROUP_BASE · (the phase's index in EXPERT_PHASES) + expert; the shared group apart.
+// Seed streams: GROUP_BASE · (the phase's id) + expert; the shared group apart.
 const GROUP_BASE = 1000;
 const SHARED_GROUP = 999;
-
-export const groupSize = (g: Slice[]): number => g.reduce((n, s) => n + s.size, 0);
 
 /** The seed of group g's perturbation at a step: distinct streams for every (step, group). */
 export const groupSeed = (stepSeed: number, g: number): number => (Math.imul(stepSeed, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca77)) >>> 0;
@@ -165,7 +165,6 @@ export interface PassLoss {
   count: Float64Array; // [K] bytes each expert decoded (the router is fixed, so the same in both passes)
   bytes: number; // bytes scored in each pass
   consumed: number; // new bytes of training text read by this step
-  members?: Float64Array; // population steps: [P, K] loss(+) − loss(−) of each member and expert
   blocks?: Float64Array; // block steps: [K, N] loss(+) − loss(−) over expert e's bytes, block j perturbed alone
 }
 
@@ -189,10 +188,10 @@ export class Shard {
   private readonly bytes: Uint8Array; // [B] one byte of every stream
   private readonly winners: Int32Array; // [B]
   private zFor = ''; // the step and phase z was last made for
-  // The head steps' cache: one window's LSTM features, grouped by winning expert.
+  // The head and block steps' cache: one window's decoder inputs, grouped by winning expert.
   private readonly rows: number; // B·T
-  private readonly cache: { y2: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, H], [rows, M], [rows, V], [rows, max(V, 2M)]
-  private readonly cacheTargets: Uint8Array; // [rows] grouped like y2
+  private readonly cache: { dec: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, D], [rows, M], [rows, V], [rows, max(V, 2M)]
+  private readonly cacheTargets: Uint8Array; // [rows] grouped like dec
   private readonly cacheStart: Int32Array; // [K + 1] expert e's rows are cacheStart[e] .. cacheStart[e+1]
   private readonly rowLosses: Float64Array; // [rows]
   private cacheValid = false;
@@ -203,14 +202,7 @@ export class Shard {
   private readonly targets: Uint8Array; // [B] the byte each stream must predict
   private readonly losses: Float64Array; // [B]
 
-  private readonly population: Population | null;
-  private readonly streamLoss: Float64Array; // [B, K] population steps: each stream's loss per expert
-
-  /**
-   * @param firstMember for population steps: the global index of this shard's first member.
-   *   Given, the streams are antithetic pairs (2p, 2p+1) that read the same bytes.
-   */
-  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number, firstMember?: number) {
+  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number) {
     this.config = config;
     const layout = weightLayout(config);
     const { kernels, base } = engine;
@@ -223,9 +215,10 @@ export class Shard {
     this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
     this.rows = batch * window;
-    const { expertHidden: H, mlpHidden: M, vocab: V } = config;
+    const { mlpHidden: M, vocab: V } = config;
+    const D = decoderWidth(config);
     const c0 = this.s.ur + this.s.size;
-    this.cache = { y2: c0, hid: c0 + this.rows * H, logits: c0 + this.rows * (H + M), shift: c0 + this.rows * (H + M + V) };
+    this.cache = { dec: c0, hid: c0 + this.rows * D, logits: c0 + this.rows * (D + M), shift: c0 + this.rows * (D + M + V) };
     this.cacheTargets = new Uint8Array(this.rows);
     this.cacheStart = new Int32Array(config.experts + 1);
     this.rowLosses = new Float64Array(this.rows);
@@ -241,28 +234,20 @@ export class Shard {
     // Streams start evenly spread through the text, each shifted by a seeded jitter.
     const rng = new Rng(seed);
     this.positions = Float64Array.from({ length: batch }, (_, j) => Math.floor(((j + rng.uniform()) * text.length) / batch));
-    if (firstMember === undefined) this.population = null;
-    else {
-      if (batch % 2) throw new RangeError('population steps need an even batch: streams come in pairs');
-      for (let j = 1; j < batch; j += 2) this.positions[j] = this.positions[j - 1];
-      this.population = new Population(config, layout, this.heap, batch / 2, firstMember);
-    }
-    this.streamLoss = new Float64Array(batch * config.experts);
   }
 
   /** Heap floats this shard needs: weights, the state of B streams, and the head and row steps' cache. */
   static heapFloats(config: SomaConfig, batch: number, window: number): number {
-    const { expertHidden: H, mlpHidden: M, vocab: V } = config;
-    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (H + M + V + Math.max(V, 2 * M));
+    const { mlpHidden: M, vocab: V } = config;
+    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (decoderWidth(config) + M + V + Math.max(V, 2 * M));
   }
 
   private slicesOf(phase: Phase): Slice[][] {
-    if (phase === 'population') throw new Error('population steps perturb through the hook, not by slices');
     return phase === 'shared' ? [this.groups.shared] : this.groups[phase];
   }
 
   private seedOf(phase: Phase, g: number): number {
-    return phase === 'shared' ? SHARED_GROUP : GROUP_BASE * EXPERT_PHASES.indexOf(phase) + g;
+    return phase === 'shared' ? SHARED_GROUP : GROUP_BASE * EXPERT_PHASE_IDS[phase] + g;
   }
 
   /** Regenerates z (±1, 32 signs per draw) over the phase's groups; elsewhere z is never read. */
@@ -312,13 +297,14 @@ export class Shard {
   }
 
   /**
-   * Reads the next window at θ itself and caches, for every byte, the winner's LN2 output and the
+   * Reads the next window at θ itself and caches, for every byte, the winner's decoder input and the
    * byte to predict, grouped by expert so each expert's decoder runs as one batched product.
    */
   private refreshCache(): void {
     const { s, heap, text, bytes, winners } = this;
-    const { experts: K, expertHidden: H } = this.config;
-    const y2 = new Float32Array(this.rows * H);
+    const K = this.config.experts;
+    const D = decoderWidth(this.config);
+    const dec = new Float32Array(this.rows * D);
     const win = new Int32Array(this.rows);
     const tgt = new Uint8Array(this.rows);
     this.loadWeights('heads', 0);
@@ -329,7 +315,7 @@ export class Shard {
         const r = t * this.batch + j;
         win[r] = winners[j];
         tgt[r] = text[(this.positions[j] + t + 1) % text.length];
-        y2.set(heap.subarray(s.y2 + j * H, s.y2 + (j + 1) * H), r * H);
+        dec.set(heap.subarray(s.dec + j * D, s.dec + (j + 1) * D), r * D);
       }
     }
     for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % text.length;
@@ -341,7 +327,7 @@ export class Shard {
     const next = start.slice(0, K);
     for (let r = 0; r < this.rows; r++) {
       const at = next[win[r]]++;
-      heap.set(y2.subarray(r * H, (r + 1) * H), this.cache.y2 + at * H);
+      heap.set(dec.subarray(r * D, (r + 1) * D), this.cache.dec + at * D);
       this.cacheTargets[at] = tgt[r];
     }
     this.cacheValid = true;
@@ -356,7 +342,8 @@ export class Shard {
 
   /** A head step's ± pair over the cached window. */
   private evaluateHeads(stepSeed: number, eps: number): PassLoss {
-    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
+    const { experts: K, mlpHidden: M, vocab: V } = this.config;
+    const D = decoderWidth(this.config);
     const consumed = this.readCache();
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed };
     this.makeZ(stepSeed, 'heads');
@@ -368,7 +355,7 @@ export class Shard {
         out.count[e] = n;
         if (n === 0) continue;
         const r0 = start[e];
-        decode(this.model, e, cache.y2 + r0 * H, cache.hid + r0 * M, cache.logits + r0 * V, n);
+        decode(this.model, e, cache.dec + r0 * D, cache.hid + r0 * M, cache.logits + r0 * V, n);
         this.nll(heap, cache.logits + r0 * V, n, this.cacheTargets.subarray(r0, r0 + n), rowLosses);
         let sum = 0;
         for (let i = 0; i < n; i++) sum += rowLosses[i];
@@ -384,7 +371,8 @@ export class Shard {
    * (RowDiffs, UnitDiffs). The ± losses are both reported as the loss at θ.
    */
   private evaluateBlocks(stepSeed: number, eps: number, phase: BlockPhase): PassLoss {
-    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = this.config;
+    const { experts: K, mlpHidden: M, vocab: V } = this.config;
+    const D = decoderWidth(this.config);
     const consumed = this.readCache();
     const N = phase === 'rows' ? V : M;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed, blocks: new Float64Array(K * N) };
@@ -397,20 +385,20 @@ export class Shard {
       out.count[e] = n;
       if (n === 0) return;
       const r0 = start[e];
-      const y2 = cache.y2 + r0 * H, hid = cache.hid + r0 * M, logits = cache.logits + r0 * V, shift = cache.shift + r0 * Math.max(V, 2 * M);
+      const dec = cache.dec + r0 * D, hid = cache.hid + r0 * M, logits = cache.logits + r0 * V, shift = cache.shift + r0 * Math.max(V, 2 * M);
       const targets = this.cacheTargets.subarray(r0, r0 + n);
-      decode(this.model, e, y2, hid, logits, n);
+      decode(this.model, e, dec, hid, logits, n);
       this.nll(heap, logits, n, targets, this.rowLosses);
       for (let i = 0; i < n; i++) out.plus[e] += this.rowLosses[i];
       out.minus[e] = out.plus[e];
       const pre = shift + n * M; // units: [n, M] after the shifts
-      if (phase === 'units') kernels.matmul(pre, w.mlpW1 + e * M * H, w.mlpB1 + e * M, y2, M, H, n);
-      // shift[r, j] = z_j·x_r + z_bj over the matrix's input x (hid for rows, y2 for units): z as a
+      if (phase === 'units') kernels.matmul(pre, w.mlpW1 + e * M * D, w.mlpB1 + e * M, dec, M, D, n);
+      // shift[r, j] = z_j·x_r + z_bj over the matrix's input x (hid for rows, dec for units): z as a
       // matrix in place of expert e's own, through the kernels' product, then θ back.
       const wAt = w.embed + W.offset, bAt = w.embed + b.offset;
       heap.set(z.subarray(W.offset, W.offset + W.size), wAt);
       heap.set(z.subarray(b.offset, b.offset + b.size), bAt);
-      kernels.matmul(shift, wAt, bAt, phase === 'rows' ? hid : y2, N, phase === 'rows' ? M : H, n);
+      kernels.matmul(shift, wAt, bAt, phase === 'rows' ? hid : dec, N, phase === 'rows' ? M : D, n);
       heap.set(theta.subarray(W.offset, W.offset + W.size), wAt);
       heap.set(theta.subarray(b.offset, b.offset + b.size), bAt);
       const diff = out.blocks!.subarray(e * N, (e + 1) * N);
@@ -420,67 +408,10 @@ export class Shard {
     return out;
   }
 
-  /** One pass with every stream pair as a ± member; pairs then carry on from their mean state. */
-  private evaluatePopulation(stepSeed: number, eps: number): PassLoss {
-    const pop = this.population;
-    if (!pop) throw new Error('this shard was not built for population steps');
-    const { experts: K } = this.config;
-    const { s, heap, text, bytes, winners, targets, losses, streamLoss } = this;
-    const B = this.batch;
-    this.loadWeights('heads', 0); // θ itself: the hook adds each stream's perturbation
-    pop.prepare(stepSeed, eps);
-    this.model.perturb = pop.hook;
-    streamLoss.fill(0);
-    const count = new Float64Array(K);
-    try {
-      for (let t = 0; t < this.window; t++) {
-        for (let j = 0; j < B; j++) {
-          bytes[j] = text[(this.positions[j] + t) % text.length];
-          targets[j] = text[(this.positions[j] + t + 1) % text.length];
-        }
-        step(this.model, s, bytes, winners);
-        this.nll(heap, s.logits, B, targets, losses);
-        for (let j = 0; j < B; j++) {
-          streamLoss[j * K + winners[j]] += losses[j];
-          count[winners[j]]++;
-        }
-      }
-    } finally {
-      this.model.perturb = undefined;
-    }
-    this.averagePairs();
-    for (let j = 0; j < B; j++) this.positions[j] = (this.positions[j] + this.window) % text.length;
-    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count, bytes: B * this.window / 2, consumed: (B / 2) * this.window, members: new Float64Array((B / 2) * K) };
-    for (let p = 0; p < B / 2; p++)
-      for (let e = 0; e < K; e++) {
-        const lp = streamLoss[2 * p * K + e], lm = streamLoss[(2 * p + 1) * K + e];
-        out.plus[e] += lp;
-        out.minus[e] += lm;
-        out.members![p * K + e] = lp - lm;
-      }
-    for (let e = 0; e < K; e++) count[e] /= 2; // each byte was read by both streams of its pair
-    return out;
-  }
-
-  /** Sets both streams of every pair to the mean of their states (rows 2p and 2p+1 of every state buffer). */
-  private averagePairs(): void {
-    const { embed: E, routerHidden: R, experts: K, expertHidden: H } = this.config;
-    const { s, heap } = this;
-    const B = this.batch;
-    const buffers: [number, number, number][] = [[s.ur, E + R, 1], [s.cr, R, 1], [s.u1, E + H, K], [s.c1, H, K], [s.u2, 2 * H, K], [s.c2, H, K]];
-    for (const [off, len, groups] of buffers)
-      for (let g = 0; g < groups; g++)
-        for (let p = 0; p < B; p += 2) {
-          const a = off + (g * B + p) * len, b = a + len;
-          for (let i = 0; i < len; i++) heap[a + i] = heap[b + i] = 0.5 * (heap[a + i] + heap[b + i]);
-        }
-  }
-
   /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
     if (phase === 'heads') return this.evaluateHeads(stepSeed, eps);
     if (isBlockPhase(phase)) return this.evaluateBlocks(stepSeed, eps, phase);
-    if (phase === 'population') return this.evaluatePopulation(stepSeed, eps);
     const K = this.config.experts;
     const { s, heap } = this;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window, consumed: this.batch * this.window };
@@ -514,10 +445,6 @@ export class Shard {
           this.move(b.offset + j, b.offset + j + 1, coef[e * N + j], beta);
         }
       });
-      return;
-    }
-    if (phase === 'population') {
-      this.population!.update(stepSeed, coef, coef.length / this.config.experts, this.theta, this.momentum, beta);
       return;
     }
     this.makeZ(stepSeed, phase);

@@ -1,9 +1,10 @@
 // The trainer end to end on a tiny run: files, provenance, and an exact resume.
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSoma } from '../../src/model/format';
+import { weightLayout } from '../../src/model/weights';
 import { train } from '../../src/cli/train';
 
 // Every kind of step: a cycle is a trunk step, 2 head steps, a unit step and a row step.
@@ -67,5 +68,33 @@ describe('soma train', () => {
     expect(far).toBeGreaterThan(0);
     expect(far).toBeLessThan(0.05);
     await expect(train(['--data', data, '--out', join(data, 'second'), '--resume', '--init', join(data, 'first', 'soma.bin'), '--quiet'])).rejects.toThrow(/--init/);
+  });
+
+  it('--init with a wider --decoder-input starts from the same model: new columns at zero, the same held-out score at step 0', async () => {
+    const data = corpus();
+    await train(['--data', data, '--out', join(data, 'narrow'), ...TINY]);
+    const narrow = await readSoma(readFileSync(join(data, 'narrow', 'soma.bin')));
+    expect(narrow.config.decoderInput).toBe('h2');
+    await train(['--data', data, '--out', join(data, 'wide'), ...TINY, '--init', join(data, 'narrow', 'soma.bin'), '--decoder-input', 'h2+h1+x', '--stop-at', '5']);
+    const wide = await readSoma(readFileSync(join(data, 'wide', 'soma.bin')));
+    expect(wide.config.decoderInput).toBe('h2+h1+x');
+    const w1 = weightLayout(wide.config).byName.get('experts.mlp.w1')!;
+    expect(w1.shape).toEqual([16, 64, 96]);
+    const lastVal = (dir: string, row: number) => readFileSync(join(data, dir, 'log.csv'), 'utf8').trim().split('\n').at(row)!.split(',').slice(5, 7);
+    expect(lastVal('wide', 1)).toEqual(lastVal('narrow', -1)); // step 0 of the wide run is the narrow model
+    // It resumes as a wide run, and refuses to change its shape on --resume.
+    await expect(train(['--data', data, '--out', join(data, 'wide'), '--resume', '--decoder-input', 'h2', '--quiet'])).rejects.toThrow(/--decoder-input/);
+    await train(['--data', data, '--out', join(data, 'wide'), '--resume', '--stop-at', '10', '--quiet']);
+    expect((await readSoma(readFileSync(join(data, 'wide', 'soma.bin')))).provenance.steps).toBe(narrow.provenance.steps + 10);
+    await expect(train(['--data', data, '--out', join(data, 'x'), ...TINY, '--decoder-input', 'h3'])).rejects.toThrow(/--decoder-input must be one of/);
+  });
+
+  it('refuses a trainer state of another version', async () => {
+    const data = corpus();
+    await train(['--data', data, '--out', join(data, 'run'), ...TINY, '--stop-at', '5']);
+    const state = readFileSync(join(data, 'run', 'state.bin'));
+    state.writeUInt32LE(99, 4);
+    writeFileSync(join(data, 'run', 'state.bin'), state);
+    await expect(train(['--data', data, '--out', join(data, 'run'), '--resume', '--quiet'])).rejects.toThrow(/version 99/);
   });
 });

@@ -121,7 +121,7 @@ describe("the 'teach' request and the tuned copy", () => {
     expect(t.responses.at(-1)).toMatchObject({ type: 'weights-state', weights: { active: 'original', tuned: null } });
     await t.h.handle({ id: 11, type: 'load-tuned', weights: toArrayBuffer(file) });
     expect(t.responses.at(-1)).toMatchObject({ type: 'weights-state', weights: { active: 'tuned', tuned: { corpus: 'user text, 3000 bytes' } } });
-    await t.h.handle({ id: 12, type: 'load-tuned', weights: toArrayBuffer(await somaBytes({ vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, bos: 10 })) });
+    await t.h.handle({ id: 12, type: 'load-tuned', weights: toArrayBuffer(await somaBytes({ vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 })) });
     expect(t.responses.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/another shape/) });
   });
 });

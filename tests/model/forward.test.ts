@@ -1,14 +1,16 @@
 // The reference model against a plain float64 oracle written from the math, tensor by tensor:
 // it checks the indexing of every weight and buffer in forward.ts.
 import { describe, expect, it } from 'vitest';
-import { type SomaConfig } from '../../src/model/config';
+import { type SomaConfig, decoderWidth } from '../../src/model/config';
 import { type Model, resetState, stateLayout, step, tanh } from '../../src/model/forward';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
+import { widenDecoderInput } from '../../src/model/reshape';
 import { weightLayout, weightOffsets } from '../../src/model/weights';
 import { ENGLISH } from '../helpers';
 
-const CFG: SomaConfig = { vocab: 256, embed: 12, routerHidden: 20, experts: 5, expertHidden: 10, mlpHidden: 14, bos: 10 };
+const CFG: SomaConfig = { vocab: 256, embed: 12, routerHidden: 20, experts: 5, expertHidden: 10, mlpHidden: 14, decoderInput: 'h2', bos: 10 };
+const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
 
 function oracle(c: SomaConfig, weights: Float32Array) {
   const L = weightLayout(c);
@@ -37,6 +39,8 @@ function oracle(c: SomaConfig, weights: Float32Array) {
   let hr = Array(R).fill(0), cr = Array(R).fill(0);
   const h1 = Array.from({ length: K }, () => Array(H).fill(0)), c1 = h1.map((a) => [...a]);
   const h2 = h1.map((a) => [...a]), c2 = h1.map((a) => [...a]);
+  const y1 = h1.map((a) => [...a]);
+  const D = decoderWidth(c);
   return (byte: number) => {
     const x = W['embed'].slice(byte * E, byte * E + E);
     hr = cell(mv(W['router.w'], 0, W['router.b'], 0, [...x, ...hr], 4 * R), cr, R);
@@ -44,12 +48,13 @@ function oracle(c: SomaConfig, weights: Float32Array) {
     const win = scores.indexOf(Math.max(...scores));
     for (let e = 0; e < K; e++) {
       h1[e] = cell(mv(W['experts.l1.w'], e * 4 * H * (E + H), W['experts.l1.b'], e * 4 * H, [...x, ...h1[e]], 4 * H), c1[e], H);
-      const y1 = ln(h1[e], W['experts.ln1.g'], W['experts.ln1.b'], e * H);
-      h2[e] = cell(mv(W['experts.l2.w'], e * 8 * H * H, W['experts.l2.b'], e * 4 * H, [...y1, ...h2[e]], 4 * H), c2[e], H);
+      y1[e] = ln(h1[e], W['experts.ln1.g'], W['experts.ln1.b'], e * H);
+      h2[e] = cell(mv(W['experts.l2.w'], e * 8 * H * H, W['experts.l2.b'], e * 4 * H, [...y1[e], ...h2[e]], 4 * H), c2[e], H);
     }
     const y2 = ln(h2[win], W['experts.ln2.g'], W['experts.ln2.b'], win * H);
+    const d = c.decoderInput === 'h2' ? y2 : [...y2, ...y1[win], ...x];
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-    const hid = mv(W['experts.mlp.w1'], win * M * H, W['experts.mlp.b1'], win * M, y2, M).map(gelu);
+    const hid = mv(W['experts.mlp.w1'], win * M * D, W['experts.mlp.b1'], win * M, d, M).map(gelu);
     return { win, logits: mv(W['experts.mlp.w2'], win * 256 * M, W['experts.mlp.b2'], win * 256, hid, 256) };
   };
 }
@@ -59,16 +64,16 @@ describe('forward (the reference model)', () => {
     for (let x = -12; x <= 12; x += 1 / 1024) expect(Math.abs(tanh(x) - Math.tanh(x))).toBeLessThan(3e-7);
   });
 
-  it('matches a float64 oracle written from the math, byte by byte with state carried', () => {
-    const weights = initWeights(CFG, 5);
-    const layout = weightLayout(CFG);
+  it.each([CFG, WIDE])('matches a float64 oracle written from the math, byte by byte with state carried (decoder input $decoderInput)', (cfg) => {
+    const weights = initWeights(cfg, 5);
+    const layout = weightLayout(cfg);
     const B = 3; // three streams at once: batched and single-stream paths must both be right
-    const heap = new Float32Array(layout.total + stateLayout(CFG, B, 0).size);
+    const heap = new Float32Array(layout.total + stateLayout(cfg, B, 0).size);
     heap.set(weights);
-    const m: Model = { config: CFG, kernels: jsKernels(heap), w: weightOffsets(layout) };
-    const s = stateLayout(CFG, B, layout.total);
+    const m: Model = { config: cfg, kernels: jsKernels(heap), w: weightOffsets(layout) };
+    const s = stateLayout(cfg, B, layout.total);
     resetState(heap, s);
-    const oracles = [0, 1, 2].map(() => oracle(CFG, weights));
+    const oracles = [0, 1, 2].map(() => oracle(cfg, weights));
     const winners = new Int32Array(B);
     let maxDiff = 0;
     const used = new Set<number>();
@@ -84,5 +89,35 @@ describe('forward (the reference model)', () => {
     }
     expect(maxDiff).toBeLessThan(1e-4);
     expect(used.size).toBeGreaterThan(1); // more than one expert's decoder was checked
+  });
+
+  it('a narrow decoder widened with zero columns computes the same logits, bit for bit', () => {
+    // H a multiple of 8, as in every real config: the kernels' blocks of 8 then see the old
+    // columns exactly as before, and the new ones add exact zeros.
+    const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 16, mlpHidden: 12, decoderInput: 'h2', bos: 10 };
+    const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
+    const narrow = initWeights(CFG, 7);
+    const wide = widenDecoderInput(CFG, narrow, WIDE);
+    // The wide model's added columns are zero, and its other weights are the narrow model's.
+    const run = (cfg: SomaConfig, weights: Float32Array) => {
+      const layout = weightLayout(cfg);
+      const heap = new Float32Array(layout.total + stateLayout(cfg, 1, 0).size);
+      heap.set(weights);
+      const m: Model = { config: cfg, kernels: jsKernels(heap), w: weightOffsets(layout) };
+      const s = stateLayout(cfg, 1, layout.total);
+      resetState(heap, s);
+      const out: number[] = [];
+      const winners = new Int32Array(1);
+      for (let t = 0; t < 200; t++) {
+        step(m, s, [ENGLISH[t]], winners);
+        out.push(...heap.subarray(s.logits, s.logits + 256));
+      }
+      return Float32Array.from(out);
+    };
+    const a = run(CFG, narrow), b = run(WIDE, wide);
+    expect(b).toEqual(a);
+    expect(wide.length).toBeGreaterThan(narrow.length);
+    expect(() => widenDecoderInput(WIDE, wide, CFG)).toThrow(/cannot carry/);
+    expect(() => widenDecoderInput(CFG, narrow, { ...WIDE, mlpHidden: 15 })).toThrow(/only the decoder input/);
   });
 });

@@ -7,8 +7,8 @@ import { jsKernels } from '../../src/model/kernels';
 import { Shard } from '../../src/train/spsa';
 import { type SpsaSettings, type SpsaState, phaseAt, spsaStep } from '../../src/train/schedule';
 
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, bos: 10 };
-const SETTINGS: SpsaSettings = { lr: 1e-2, eps: 1e-3, beta: 0.9, steps: 400, warmup: 10, sharedEvery: 4, headRounds: 2, unitRounds: 0, unitLr: 1e-2, rowRounds: 0, rowLr: 1e-2, layerwise: 0, population: 0, balance: 2e-3, seed: 3 };
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const SETTINGS: SpsaSettings = { lr: 1e-2, eps: 1e-3, beta: 0.9, steps: 400, warmup: 10, sharedEvery: 4, headRounds: 2, unitRounds: 0, unitLr: 1e-2, rowRounds: 0, rowLr: 1e-2, balance: 2e-3, seed: 3 };
 const TEXT = new TextEncoder().encode('the cat sat on the mat. '.repeat(40));
 
 function shard(): Shard {

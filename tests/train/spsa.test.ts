@@ -2,14 +2,15 @@
 // must equal those of explicitly perturbed weights, and their update must move each block along its
 // own z and nothing else.
 import { describe, expect, it } from 'vitest';
-import type { SomaConfig } from '../../src/model/config';
+import { type SomaConfig, decoderWidth } from '../../src/model/config';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
 import { type BlockPhase, Shard, type ShardEngine } from '../../src/train/spsa';
 import { nativeTrainKernels } from '../../src/cli/native-kernels';
 
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, bos: 10 };
+// The wide decoder input: unit steps then cover LN2(h2), LN1(h1) and the embedding's columns.
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10 };
 const TEXT = new TextEncoder().encode('Block steps perturb one row at a time; the rest stay at theta. '.repeat(8));
 const B = 4, T = 10, SEED = 7;
 const FLOATS = Shard.heapFloats(CFG, B, T);
@@ -44,7 +45,7 @@ describe.each(cases)('block steps (%s)', (_name, engine) => {
 
   it.each([
     ['rows', CFG.vocab, CFG.mlpHidden, [[0, 32], [1, 32], [2, 32], [0, 116], [1, 101], [2, 116], [1, 255]]],
-    ['units', CFG.mlpHidden, CFG.expertHidden, [[0, 0], [0, 5], [1, 3], [1, 11], [2, 7]]],
+    ['units', CFG.mlpHidden, decoderWidth(CFG), [[0, 0], [0, 5], [1, 3], [1, 11], [2, 7]]],
   ] as [BlockPhase, number, number, number[][]][])("%s: each block's loss difference is that of the model with the block moved by ±εz", (phase, N, C, picks) => {
     const theta = weights();
     const eps = 0.05; // large, so the loss is far from linear in ε and a shortcut would show
