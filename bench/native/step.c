@@ -9,7 +9,8 @@
 // Usage: step WEIGHTS_RAW E R K H M WIDE BOS N [B]
 //   WEIGHTS_RAW  the flat fp32 little-endian weight array, laid out as weightLayout() does
 //   E R K H M    embed, routerHidden, experts, expertHidden, mlpHidden (vocab V is always 256)
-//   WIDE         the decoder's input: 0 for LN2(h2) alone ('h2'), 1 for [LN2(h2); LN1(h1); x] ('h2+h1+x')
+//   WIDE         the decoder's input: 0 for LN2(h2) alone ('h2'), 1 for [LN2(h2); LN1(h1); x] ('h2+h1+x'),
+//                2 for [LN2(h2); LN1(h1); x; hr] ('h2+h1+x+r')
 //   BOS N        the byte fed first, and how many bytes to generate greedily
 //   B            streams (default 1). With B > 1, B independent streams step together, batched
 //                the way step() in forward.ts batches them (see "The batched step" below): the
@@ -45,7 +46,7 @@
 
 typedef struct {
   int E, R, K, H, M;
-  int D; // the decoder's input width: H, or 2H + E when it also reads LN1(h1) and x
+  int D; // the decoder's input width: H, 2H + E when it also reads LN1(h1) and x, 2H + E + R with hr
 } Config;
 
 // Pointers into the flat weight array, in tensorSpecs() order (config.ts).
@@ -276,6 +277,7 @@ static int step(const Config *c, const Weights *w, State *s, int byte) {
     memcpy(s->y2 + H, s->u2 + (size_t)win * 2 * H, H * sizeof(float));
     memcpy(s->y2 + 2 * H, x, E * sizeof(float));
   }
+  if (c->D > 2 * H + E) memcpy(s->y2 + 2 * H + E, s->ur + E, R * sizeof(float));
   matvec(s->hid, w->mlpW1 + (size_t)win * M * c->D, w->mlpB1 + (size_t)win * M, s->y2, M, c->D);
   gelu(s->hid, M);
   matvec(s->logits, w->mlpW2 + (size_t)win * V * M, w->mlpB2 + (size_t)win * V, s->hid, V, M);
@@ -500,6 +502,8 @@ static void step_batch(const Config *c, const Weights *w, BState *s, const unsig
       for (int i = 0; i < H; i++) s->y2[H + i] = s->y1[win * hp + (size_t)i * P + j];
       for (int i = 0; i < E; i++) s->y2[2 * H + i] = s->x[(size_t)i * P + j];
     }
+    if (D > 2 * H + E)
+      for (int i = 0; i < R; i++) s->y2[2 * H + E + i] = s->hr[(size_t)i * P + j];
     matvec(s->hid, w->mlpW1 + (size_t)win * M * D, w->mlpB1 + (size_t)win * M, s->y2, M, D);
     gelu(s->hid, M);
     matvec(s->logits + (size_t)j * V, w->mlpW2 + (size_t)win * V * M, w->mlpB2 + (size_t)win * V, s->hid, V, M);
@@ -566,7 +570,7 @@ int main(int argc, char **argv) {
   if (argc != 10 && argc != 11) return fail("usage: step WEIGHTS_RAW E R K H M WIDE BOS N [B]");
   static const char *names[] = {"E", "R", "K", "H", "M", "WIDE", "BOS", "N", "B"};
   static const long lo[] = {1, 1, 1, 1, 1, 0, 0, 1, 1};
-  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 1, 255, 1000000000L, MAX_BATCH};
+  static const long hi[] = {MAX_EMBED, MAX_ROUTER, MAX_EXPERTS, MAX_HIDDEN, MAX_MLP, 2, 255, 1000000000L, MAX_BATCH};
   long v[9] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
   for (int i = 0; i < argc - 2; i++) {
     if (parse_int(argv[2 + i], lo[i], hi[i], &v[i])) {
@@ -574,7 +578,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  const Config c = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], v[5] ? 2 * (int)v[3] + (int)v[0] : (int)v[3]};
+  const Config c = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[3] + (v[5] ? (int)v[3] + (int)v[0] : 0) + (v[5] == 2 ? (int)v[1] : 0)};
   const int bos = (int)v[6];
   const long n = v[7];
   const int batch = (int)v[8];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { DECODER_INPUTS } from '../model/config';
 import type { SomaFile } from '../model/format';
 import type { Backend } from '../model/kernels';
 import type { GenerateRequest, Session } from '../engine/session';
@@ -112,7 +113,7 @@ function nativeArgs(file: SomaFile): string[] {
   const raw = join(tmpdir(), `soma-bench-${process.pid}.raw`);
   writeFileSync(raw, new Uint8Array(file.weights.buffer, file.weights.byteOffset, file.weights.byteLength));
   const c = file.config;
-  return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, c.decoderInput === 'h2' ? 0 : 1, c.bos].map(String);
+  return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, DECODER_INPUTS.indexOf(c.decoderInput), c.bos].map(String);
 }
 
 function nativeTokS(file: SomaFile, n: number): { tokS: number; firstBytes: number[] } {

@@ -222,8 +222,8 @@ export async function train(argv: string[]): Promise<void> {
     run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, model: config, best: Infinity, history: [], snapshots: [] };
     if (initPath) {
       const from = await readSoma(await readInput(initPath, 'weights'));
-      // A decoder that read LN2(h2) alone carries into a wider input with zero new columns: the same model.
-      const widen = from.config.decoderInput === 'h2' && sameConfig({ ...from.config, decoderInput: config.decoderInput }, config);
+      // A decoder carries into a wider input that starts with its own, with zero new columns: the same model.
+      const widen = DECODER_INPUTS.indexOf(from.config.decoderInput) < DECODER_INPUTS.indexOf(config.decoderInput) && sameConfig({ ...from.config, decoderInput: config.decoderInput }, config);
       if (!widen && !sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
       theta = widen ? widenDecoderInput(from.config, from.weights, config) : from.weights.slice();
       run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };

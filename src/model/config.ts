@@ -14,13 +14,17 @@ export interface SomaConfig {
 
 /**
  * What the winner's decoder reads: 'h2' is LN2(h2) alone [H]; 'h2+h1+x' is [LN2(h2); LN1(h1); x],
- * its layer-1 state and the input byte's embedding as well [2H + E].
+ * its layer-1 state and the input byte's embedding as well [2H + E]; 'h2+h1+x+r' adds the router's
+ * LSTM state hr [2H + E + R]. Each input starts with the one before it.
  */
-export type DecoderInput = 'h2' | 'h2+h1+x';
-export const DECODER_INPUTS: readonly DecoderInput[] = ['h2', 'h2+h1+x'];
+export type DecoderInput = 'h2' | 'h2+h1+x' | 'h2+h1+x+r';
+export const DECODER_INPUTS: readonly DecoderInput[] = ['h2', 'h2+h1+x', 'h2+h1+x+r'];
 
 /** D: the width of the decoder's input. */
-export const decoderWidth = (c: SomaConfig): number => (c.decoderInput === 'h2' ? c.expertHidden : 2 * c.expertHidden + c.embed);
+export function decoderWidth(c: SomaConfig): number {
+  const { expertHidden: H, embed: E, routerHidden: R } = c;
+  return { h2: H, 'h2+h1+x': 2 * H + E, 'h2+h1+x+r': 2 * H + E + R }[c.decoderInput];
+}
 
 export const DEFAULT_CONFIG: SomaConfig = {
   vocab: 256,

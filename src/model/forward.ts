@@ -7,7 +7,7 @@
 //     h1_e = LSTM1_e(x, h1_e)     y1_e = LN1_e(h1_e)
 //     h2_e = LSTM2_e(y1_e, h2_e)
 //   only the winner is decoded, from d = LN2_w(h2_w), or with decoderInput 'h2+h1+x' from
-//     d = [LN2_w(h2_w); LN1_w(h1_w); x]                                                      [D]
+//     d = [LN2_w(h2_w); LN1_w(h1_w); x], and with 'h2+h1+x+r' from [LN2_w(h2_w); LN1_w(h1_w); x; hr]  [D]
 //     m = GELU(W1_w·d + b1_w)   logits = W2_w·m + b2_w                                        [V]
 //
 // Matrix products go through Kernels (JS or WASM SIMD, same summation order); gates, layer norms
@@ -197,17 +197,18 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
   }
   ew.lstmCells(a, s.g2, s.c2, s.u2 + H, H, K * B, 2 * H);
 
-  // The winner alone decodes: d = LN2(h2) [; LN1(h1); x], hid = GELU(W1·d + b1), logits = W2·hid + b2.
+  // The winner alone decodes: d = LN2(h2) [; LN1(h1); x [; hr]], hid = GELU(W1·d + b1), logits = W2·hid + b2.
   const D = decoderWidth(m.config);
   for (let j = 0; j < B; j++) {
     const e = winners[j];
     const u2 = s.u2 + (e * B + j) * 2 * H; // [LN1(h1); h2] of the winner
     const d = s.dec + j * D;
     ew.layerNorms(a, u2 + H, 0, d, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
-    if (m.config.decoderInput === 'h2+h1+x') {
+    if (D > H) {
       a.copyWithin(d + H, u2, u2 + H);
       a.copyWithin(d + 2 * H, w.embed + bytes[j] * E, w.embed + (bytes[j] + 1) * E);
     }
+    if (D > 2 * H + E) a.copyWithin(d + 2 * H + E, s.ur + j * (E + R) + E, s.ur + (j + 1) * (E + R));
     decode(m, e, d, s.hid + j * M, s.logits + j * V, 1);
   }
 }

@@ -20,11 +20,11 @@
 //   - unit steps: hidden unit u, [W1[u,:], b1[u]], moves GELU unit u alone, so the logits along
 //     W2[:, u]: M·K estimates per pass, each over D + 1 weights (D: the decoder's input width).
 import { type SomaConfig, decoderWidth } from '../model/config';
-import { type Elementwise, type Model, type StateLayout, decode, geluOf, stateLayout, step } from '../model/forward';
+import { type Elementwise, type Model, type StateLayout, decode, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
-import { logSumExp } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
+import { type NllRows, type RowDiffs, type UnitDiffs, tsNll, tsRowDiffs, tsUnitDiffs } from './losses';
 
 /** Which weights a step perturbs: every expert's whole set, the decoders, or the shared weights. */
 export type Phase = 'experts' | 'heads' | 'shared' | BlockPhase;
@@ -81,73 +81,6 @@ const SHARED_GROUP = 999;
 
 /** The seed of group g's perturbation at a step: distinct streams for every (step, group). */
 export const groupSeed = (stepSeed: number, g: number): number => (Math.imul(stepSeed, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca77)) >>> 0;
-
-/** out[j] = −log softmax(logits row j)[targets[j]], rows of 256 at heap[logits ..]. */
-export type NllRows = (heap: Float32Array, logits: number, rows: number, targets: Uint8Array, out: Float64Array) => void;
-
-const tsNll: NllRows = (heap, logits, rows, targets, out) => {
-  for (let j = 0; j < rows; j++) out[j] = logSumExp(heap, logits + j * 256, 256) - heap[logits + j * 256 + targets[j]];
-};
-
-/**
- * The row steps' loss differences over `rows` rows of 256 logits at heap[logits ..] and shifts at
- * heap[shift ..]: with p = softmax(l) and δ = eps·shift[r, v], adds into out[v] the exact loss with
- * l_v moved by +δ minus the loss with it moved by −δ,
- *   log(1 + p_v(e^δ − 1)) − log(1 + p_v(e^−δ − 1)) − [v = t_r]·2δ.
- */
-export type RowDiffs = (heap: Float32Array, logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array) => void;
-
-/** p = softmax of the 256 logits at heap[l ..]. */
-function softmax256(heap: Float32Array, l: number, p: Float64Array): void {
-  let max = -Infinity;
-  for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
-  let sum = 0;
-  for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[l + v] - max);
-  for (let v = 0; v < 256; v++) p[v] /= sum;
-}
-
-const tsRowDiffs: RowDiffs = (heap, logits, shift, rows, targets, eps, out) => {
-  const p = new Float64Array(256);
-  for (let r = 0; r < rows; r++) {
-    const sh = shift + r * 256, t = targets[r];
-    softmax256(heap, logits + r * 256, p);
-    for (let v = 0; v < 256; v++) {
-      const d = eps * heap[sh + v];
-      const up = Math.expm1(d), down = -up / (1 + up); // e^δ − 1 and e^−δ − 1
-      out[v] += Math.log1p(p[v] * up) - Math.log1p(p[v] * down);
-    }
-    out[t] -= 2 * eps * heap[sh + t];
-  }
-};
-
-/**
- * The unit steps' loss differences over `rows` rows: logits at heap[logits ..] ([rows, 256]), the
- * hidden layer's pre-activations and shifts at heap[pre ..] and heap[shift ..] ([rows, m]), the
- * decoder's W2 at heap[w2 ..] ([256, m]). With δ = eps·shift[r, u], unit u's GELU moves by
- * Δ± = gelu(pre ± δ) − gelu(pre) and the logits by Δ±·W2[:, u]; adds into out[u] the exact loss
- * at + minus the loss at −:
- *   log(1 + Σ_v p_v(e^{Δ+·W2[v,u]} − 1)) − log(1 + Σ_v p_v(e^{Δ−·W2[v,u]} − 1)) − (Δ+ − Δ−)·W2[t,u].
- */
-export type UnitDiffs = (heap: Float32Array, logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array) => void;
-
-const tsUnitDiffs: UnitDiffs = (heap, logits, pre, shift, w2, rows, m, targets, eps, out) => {
-  const p = new Float64Array(256);
-  for (let r = 0; r < rows; r++) {
-    const t = targets[r];
-    softmax256(heap, logits + r * 256, p);
-    for (let u = 0; u < m; u++) {
-      const x = heap[pre + r * m + u], d = eps * heap[shift + r * m + u], h = geluOf(x);
-      const dp = geluOf(x + d) - h, dm = geluOf(x - d) - h;
-      let sp = 0, sm = 0;
-      for (let v = 0; v < 256; v++) {
-        const wv = heap[w2 + v * m + u];
-        sp += p[v] * Math.expm1(dp * wv);
-        sm += p[v] * Math.expm1(dm * wv);
-      }
-      out[u] += Math.log1p(sp) - Math.log1p(sm) - (dp - dm) * heap[w2 + t * m + u];
-    }
-  }
-};
 
 /** What a shard computes with: kernels over a heap whose weights start at `base`, and optional faster parts. */
 export interface ShardEngine {
@@ -279,21 +212,37 @@ export class Shard {
       for (const s of group) for (let i = s.offset; i < s.offset + s.size; i++) this.heap[base + i] = this.theta[i] + scale * this.z[i];
   }
 
-  /** Runs every stream through the next window, summing each byte's loss into its winner's slot. */
-  private pass(into: Float64Array, count: Float64Array | null): void {
-    const { s, heap, text, bytes, winners, targets, losses } = this;
+  /**
+   * Steps every stream through the next window at the weights in the heap: after each byte t,
+   * `after(t)` sees this.winners and this.targets (the byte each stream must predict).
+   */
+  private readWindow(after: (t: number) => void): void {
+    const { s, text, bytes, winners, targets } = this;
     for (let t = 0; t < this.window; t++) {
       for (let j = 0; j < this.batch; j++) {
         bytes[j] = text[(this.positions[j] + t) % text.length];
         targets[j] = text[(this.positions[j] + t + 1) % text.length];
       }
       step(this.model, s, bytes, winners);
+      after(t);
+    }
+  }
+
+  /** Moves every stream on by one window. */
+  private advance(): void {
+    for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % this.text.length;
+  }
+
+  /** Runs every stream through the next window, summing each byte's loss into its winner's slot. */
+  private pass(into: Float64Array, count: Float64Array | null): void {
+    const { s, heap, winners, targets, losses } = this;
+    this.readWindow(() => {
       this.nll(heap, s.logits, this.batch, targets, losses);
       for (let j = 0; j < this.batch; j++) {
         into[winners[j]] += losses[j];
         if (count) count[winners[j]]++;
       }
-    }
+    });
   }
 
   /**
@@ -301,24 +250,22 @@ export class Shard {
    * byte to predict, grouped by expert so each expert's decoder runs as one batched product.
    */
   private refreshCache(): void {
-    const { s, heap, text, bytes, winners } = this;
+    const { s, heap, winners } = this;
     const K = this.config.experts;
     const D = decoderWidth(this.config);
     const dec = new Float32Array(this.rows * D);
     const win = new Int32Array(this.rows);
     const tgt = new Uint8Array(this.rows);
     this.loadWeights('heads', 0);
-    for (let t = 0; t < this.window; t++) {
-      for (let j = 0; j < this.batch; j++) bytes[j] = text[(this.positions[j] + t) % text.length];
-      step(this.model, s, bytes, winners);
+    this.readWindow((t) => {
       for (let j = 0; j < this.batch; j++) {
         const r = t * this.batch + j;
         win[r] = winners[j];
-        tgt[r] = text[(this.positions[j] + t + 1) % text.length];
+        tgt[r] = this.targets[j];
         dec.set(heap.subarray(s.dec + j * D, s.dec + (j + 1) * D), r * D);
       }
-    }
-    for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % text.length;
+    });
+    this.advance();
     // Group the rows by expert (a counting sort).
     const start = this.cacheStart;
     start.fill(0);
@@ -425,7 +372,7 @@ export class Shard {
     this.pass(out.minus, null);
     // Carry on from the mean of the two end states: close to the state under θ itself.
     for (let i = 0; i < s.size; i++) heap[s.ur + i] = 0.5 * (heap[s.ur + i] + this.endPlus[i]);
-    for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % this.text.length;
+    this.advance();
     return out;
   }
 

@@ -11,6 +11,7 @@ import { ENGLISH } from '../helpers';
 
 const CFG: SomaConfig = { vocab: 256, embed: 12, routerHidden: 20, experts: 5, expertHidden: 10, mlpHidden: 14, decoderInput: 'h2', bos: 10 };
 const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
+const WITH_ROUTER: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x+r' };
 
 function oracle(c: SomaConfig, weights: Float32Array) {
   const L = weightLayout(c);
@@ -52,7 +53,7 @@ function oracle(c: SomaConfig, weights: Float32Array) {
       h2[e] = cell(mv(W['experts.l2.w'], e * 8 * H * H, W['experts.l2.b'], e * 4 * H, [...y1[e], ...h2[e]], 4 * H), c2[e], H);
     }
     const y2 = ln(h2[win], W['experts.ln2.g'], W['experts.ln2.b'], win * H);
-    const d = c.decoderInput === 'h2' ? y2 : [...y2, ...y1[win], ...x];
+    const d = c.decoderInput === 'h2' ? y2 : c.decoderInput === 'h2+h1+x' ? [...y2, ...y1[win], ...x] : [...y2, ...y1[win], ...x, ...hr];
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
     const hid = mv(W['experts.mlp.w1'], win * M * D, W['experts.mlp.b1'], win * M, d, M).map(gelu);
     return { win, logits: mv(W['experts.mlp.w2'], win * 256 * M, W['experts.mlp.b2'], win * 256, hid, 256) };
@@ -64,7 +65,7 @@ describe('forward (the reference model)', () => {
     for (let x = -12; x <= 12; x += 1 / 1024) expect(Math.abs(tanh(x) - Math.tanh(x))).toBeLessThan(3e-7);
   });
 
-  it.each([CFG, WIDE])('matches a float64 oracle written from the math, byte by byte with state carried (decoder input $decoderInput)', (cfg) => {
+  it.each([CFG, WIDE, WITH_ROUTER])('matches a float64 oracle written from the math, byte by byte with state carried (decoder input $decoderInput)', (cfg) => {
     const weights = initWeights(cfg, 5);
     const layout = weightLayout(cfg);
     const B = 3; // three streams at once: batched and single-stream paths must both be right
@@ -116,6 +117,8 @@ describe('forward (the reference model)', () => {
     };
     const a = run(CFG, narrow), b = run(WIDE, wide);
     expect(b).toEqual(a);
+    const WITH_ROUTER: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x+r' };
+    expect(run(WITH_ROUTER, widenDecoderInput(WIDE, wide, WITH_ROUTER))).toEqual(a);
     expect(wide.length).toBeGreaterThan(narrow.length);
     expect(() => widenDecoderInput(WIDE, wide, CFG)).toThrow(/cannot carry/);
     expect(() => widenDecoderInput(CFG, narrow, { ...WIDE, mlpHidden: 15 })).toThrow(/only the decoder input/);
