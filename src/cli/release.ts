@@ -8,6 +8,8 @@ import { UsageError, parseArgs, stringFlag } from './args';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
 
 const SPLITS = ['sotu', 'brown', 'spam', 'wordnet'];
+/** English from outside the corpus (npm run corpus writes it; training never reads it). */
+const OUTSIDE_TEXTS: Record<string, string> = { alice: 'ood-alice.txt' };
 
 /** A checkpoint's notes without their first sentence, which says how its valNatsPerChar were measured. */
 export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
@@ -29,9 +31,17 @@ export async function release(argv: string[]): Promise<void> {
     console.log(`${split}: ${val[split].toFixed(4)} nats/char over ${text.length} bytes`);
   }
   if (Object.keys(val).length === 0) throw new UsageError(`no validation splits in ${dataDir}: run \`npm run corpus\``);
+  const outside: Record<string, number> = {};
+  for (const [name, file] of Object.entries(OUTSIDE_TEXTS)) {
+    const path = join(dataDir, file);
+    if (!existsSync(path)) continue;
+    const text = await readInput(path, 'text from outside the corpus');
+    outside[name] = Number(natsPerChar(session, text).toFixed(4));
+    console.log(`${name} (outside the corpus): ${outside[name].toFixed(4)} nats/char over ${text.length} bytes`);
+  }
   // The trainer's note says its figures came from the first bytes of each split; these are whole splits.
   const trainerNote = notesBesidesVal(file.provenance.notes);
-  const provenance = { ...file.provenance, valNatsPerChar: val, notes: `valNatsPerChar: each full held-out split (soma release). ${trainerNote}`.trim() };
+  const provenance = { ...file.provenance, valNatsPerChar: val, ...(Object.keys(outside).length ? { outsideNatsPerChar: outside } : {}), notes: `valNatsPerChar: each full held-out split (soma release). ${trainerNote}`.trim() };
   await writeFile(out, await writeSoma(file.config, file.weights, provenance));
   console.log(`wrote ${out}`);
   const curve = stringFlag(a, 'curve');

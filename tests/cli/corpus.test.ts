@@ -4,6 +4,7 @@ import {
   cleanMailText,
   detokenize,
   dropRepeatedLines,
+  gutenbergText,
   glossToSentences,
   mailToText,
   normalizeText,
@@ -140,5 +141,12 @@ describe('corpus: normalisation and split', () => {
     expect(a.val.length).toBe(10); // 10 x 102 bytes >= 1000
     expect(a.train.length + a.val.length).toBe(50);
     expect(a.train.some((d) => a.val.includes(d))).toBe(false);
+  });
+});
+
+describe('corpus: the text from outside it', () => {
+  it("drops a Gutenberg text's title tag and normalises the rest", () => {
+    expect(gutenbergText("[Alice's Adventures in Wonderland by Lewis Carroll 1865]\n\nCHAPTER I.  \r\nAlice was\n\n\n\nbeginning")).toBe('CHAPTER I.\nAlice was\n\nbeginning');
+    expect(gutenbergText('No tag [here]\n')).toBe('No tag [here]');
   });
 });
