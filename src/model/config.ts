@@ -47,33 +47,52 @@ export const CONFIG_LIMITS = {
   params: 64 * 1024 * 1024, // 256 MB of fp32
 } as const;
 
+/** How a tensor starts in a fresh model (init.ts): uniform ±1/sqrt(fanIn), N(0, 1), a constant, or LSTM gate biases with the forget block at +1. */
+export type InitRule = { uniform: number } | 'normal' | 'zeros' | 'ones' | { forgetBias: number };
+
+/**
+ * Which of the trainer's parameter groups a tensor is in: the shared weights (embedding, router),
+ * an expert's trunk (its LSTMs and norms), or its decoder's hidden or output layer (the decoder's
+ * two kinds of block step).
+ */
+export type ParamGroup = 'shared' | 'trunk' | 'decoder.hidden' | 'decoder.output';
+
 export interface TensorSpec {
-  name: string;
+  name: string; // as in soma.bin's tensor table
+  key: TensorKey; // as in forward.ts (WeightOffsets)
   shape: number[];
+  init: InitRule;
+  group: ParamGroup;
 }
 
-/** The tensors of a model, in the order they sit in the flat weight array. */
+export type TensorKey =
+  | 'embed' | 'routerW' | 'routerB' | 'headW' | 'headB'
+  | 'l1W' | 'l1B' | 'ln1G' | 'ln1B' | 'l2W' | 'l2B' | 'ln2G' | 'ln2B'
+  | 'mlpW1' | 'mlpB1' | 'mlpW2' | 'mlpB2';
+
+/** The tensors of a model, in the order they sit in the flat weight array: the one table every layout, init and parameter group is derived from. */
 export function tensorSpecs(c: SomaConfig): TensorSpec[] {
   const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
   const D = decoderWidth(c);
+  const t = (name: string, key: TensorKey, shape: number[], init: InitRule, group: ParamGroup): TensorSpec => ({ name, key, shape, init, group });
   return [
-    { name: 'embed', shape: [V, E] },
-    { name: 'router.w', shape: [4 * R, E + R] }, // acts on [x; h]
-    { name: 'router.b', shape: [4 * R] },
-    { name: 'router.head.w', shape: [K, R] },
-    { name: 'router.head.b', shape: [K] },
-    { name: 'experts.l1.w', shape: [K, 4 * H, E + H] }, // acts on [x; h1]
-    { name: 'experts.l1.b', shape: [K, 4 * H] },
-    { name: 'experts.ln1.g', shape: [K, H] },
-    { name: 'experts.ln1.b', shape: [K, H] },
-    { name: 'experts.l2.w', shape: [K, 4 * H, 2 * H] }, // acts on [ln1(h1); h2]
-    { name: 'experts.l2.b', shape: [K, 4 * H] },
-    { name: 'experts.ln2.g', shape: [K, H] },
-    { name: 'experts.ln2.b', shape: [K, H] },
-    { name: 'experts.mlp.w1', shape: [K, M, D] }, // acts on the decoder's input
-    { name: 'experts.mlp.b1', shape: [K, M] },
-    { name: 'experts.mlp.w2', shape: [K, V, M] },
-    { name: 'experts.mlp.b2', shape: [K, V] },
+    t('embed', 'embed', [V, E], 'normal', 'shared'),
+    t('router.w', 'routerW', [4 * R, E + R], { uniform: E + R }, 'shared'), // acts on [x; hr]
+    t('router.b', 'routerB', [4 * R], { forgetBias: R }, 'shared'),
+    t('router.head.w', 'headW', [K, R], { uniform: R }, 'shared'),
+    t('router.head.b', 'headB', [K], 'zeros', 'shared'),
+    t('experts.l1.w', 'l1W', [K, 4 * H, E + H], { uniform: E + H }, 'trunk'), // acts on [x; h1]
+    t('experts.l1.b', 'l1B', [K, 4 * H], { forgetBias: H }, 'trunk'),
+    t('experts.ln1.g', 'ln1G', [K, H], 'ones', 'trunk'),
+    t('experts.ln1.b', 'ln1B', [K, H], 'zeros', 'trunk'),
+    t('experts.l2.w', 'l2W', [K, 4 * H, 2 * H], { uniform: 2 * H }, 'trunk'), // acts on [ln1(h1); h2]
+    t('experts.l2.b', 'l2B', [K, 4 * H], { forgetBias: H }, 'trunk'),
+    t('experts.ln2.g', 'ln2G', [K, H], 'ones', 'trunk'),
+    t('experts.ln2.b', 'ln2B', [K, H], 'zeros', 'trunk'),
+    t('experts.mlp.w1', 'mlpW1', [K, M, D], { uniform: D }, 'decoder.hidden'), // acts on the decoder's input
+    t('experts.mlp.b1', 'mlpB1', [K, M], 'zeros', 'decoder.hidden'),
+    t('experts.mlp.w2', 'mlpW2', [K, V, M], { uniform: M }, 'decoder.output'),
+    t('experts.mlp.b2', 'mlpB2', [K, V], 'zeros', 'decoder.output'),
   ];
 }
 

@@ -61,16 +61,17 @@ export function paramGroups(c: SomaConfig): ParamGroups {
   const perExpert = () => Array.from({ length: c.experts }, (): Slice[] => []);
   const g = { experts: perExpert(), heads: perExpert(), rows: perExpert(), units: perExpert(), shared: [] as Slice[] };
   for (const t of layout.tensors) {
-    if (t.name.startsWith('experts.')) {
-      const per = t.size / c.experts;
-      const head = /^experts\.mlp\./.test(t.name) ? g.heads : null;
-      const rows = /^experts\.mlp\.[wb]2$/.test(t.name) ? g.rows : /^experts\.mlp\.[wb]1$/.test(t.name) ? g.units : null;
-      for (let e = 0; e < c.experts; e++) {
-        g.experts[e].push({ offset: t.offset + e * per, size: per });
-        head?.[e].push({ offset: t.offset + e * per, size: per });
-        rows?.[e].push({ offset: t.offset + e * per, size: per });
-      }
-    } else g.shared.push({ offset: t.offset, size: t.size });
+    if (t.group === 'shared') {
+      g.shared.push({ offset: t.offset, size: t.size });
+      continue;
+    }
+    const per = t.size / c.experts; // every expert tensor is [K, ...]
+    const block = t.group === 'decoder.output' ? g.rows : t.group === 'decoder.hidden' ? g.units : null;
+    for (let e = 0; e < c.experts; e++) {
+      const slice = { offset: t.offset + e * per, size: per };
+      g.experts[e].push(slice);
+      if (block) g.heads[e].push(slice), block[e].push(slice);
+    }
   }
   return g;
 }

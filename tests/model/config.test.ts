@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, configError, flopsPerByte, macsPerByte, paramCount } from '../../src/model/config';
-import { weightLayout } from '../../src/model/weights';
+import { DEFAULT_CONFIG, configError, decoderWidth, flopsPerByte, macsPerByte, paramCount, withConfigDefaults } from '../../src/model/config';
+import { weightLayout, weightOffsets } from '../../src/model/weights';
+import { paramGroups } from '../../src/train/spsa';
 
 describe('config', () => {
   it('the default model is 600-700K parameters and at most 1 MFLOP per byte', () => {
@@ -30,5 +31,27 @@ describe('config', () => {
     expect(configError({ ...DEFAULT_CONFIG, embed: 1.5 })).toMatch(/embed/);
     expect(configError({ ...DEFAULT_CONFIG, mlpHidden: '64' })).toMatch(/mlpHidden/);
     expect(configError({ ...DEFAULT_CONFIG, expertHidden: 1024, experts: 64 })).toMatch(/over the limit/);
+  });
+
+  it.each(['h2', 'h2+h1+x', 'h2+h1+x+r'] as const)('the tensor table gives every layout, offset and trainer group (decoder input %s)', (decoderInput) => {
+    const c = { ...DEFAULT_CONFIG, decoderInput };
+    const layout = weightLayout(c);
+    const size = (slices: { size: number }[]) => slices.reduce((n, s) => n + s.size, 0);
+    const g = paramGroups(c);
+    // Shared and per-expert groups cover every parameter once; the decoder's two block kinds make up its head.
+    expect(size(g.shared) + g.experts.reduce((n, e) => n + size(e), 0)).toBe(paramCount(c));
+    for (let e = 0; e < c.experts; e++) expect(size(g.rows[e]) + size(g.units[e])).toBe(size(g.heads[e]));
+    expect(size(g.units[0])).toBe(c.mlpHidden * (decoderWidth(c) + 1));
+    // Offsets by key are the layout's, one per tensor.
+    const w = weightOffsets(layout, 100);
+    expect(Object.keys(w)).toHaveLength(layout.tensors.length);
+    for (const t of layout.tensors) expect(w[t.key]).toBe(100 + t.offset);
+  });
+
+  it('refuses an unknown decoder input, and reads an old header without one as LN2(h2) alone', () => {
+    expect(configError({ ...DEFAULT_CONFIG, decoderInput: 'h3' })).toMatch(/decoderInput must be one of/);
+    const { decoderInput: _, ...old } = DEFAULT_CONFIG;
+    expect(configError(old)).toMatch(/decoderInput/);
+    expect(withConfigDefaults(old)).toEqual({ ...DEFAULT_CONFIG, decoderInput: 'h2' });
   });
 });
