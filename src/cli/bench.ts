@@ -17,7 +17,7 @@ import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
 import { launchChromium } from './browser';
 import { buildNative } from './native-kernels';
 import { DEFAULT_WEIGHTS, ROOT, loadWeights, openSession } from './node-engine';
-import { TRAIN_DEFAULTS } from './train';
+import { TRAIN_DEFAULTS } from '../train/settings';
 import { type ShardHandle, threadShard } from './train-shards';
 
 /** Greedy decoding: the benchmark measures the engine, not the sampler's sort. */

@@ -19,7 +19,7 @@ const USAGE = `usage: soma <command> [options]
   init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
   bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
                                                              --trainer: trainer throughput vs native C
-  train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (see src/cli/train.ts)
+  train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (train --help: every setting)
   tune FILE --out OUT.bin [--seconds S --weights FILE --seed N --kernels native|wasm]
                                                              fine-tune on FILE's first 90% (SPSA),
                                                              report nats/char on its last 10%

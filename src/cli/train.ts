@@ -9,33 +9,13 @@ import { widenDecoderInput } from '../model/reshape';
 import { Session } from '../engine/session';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
+import { SETTINGS, type SettingName, TRAIN_DEFAULTS, type TrainSettings, flagOf, settingsUsage } from '../train/settings';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { kernelsWasm, natsPerChar, readInput } from './node-engine';
 import { svgPlot } from './plot';
 import { type ShardHandle, localShard, makeShard, threadShard } from './train-shards';
 
-export const TRAIN_DEFAULTS = {
-  batch: 32, // byte streams per shard
-  window: 64, // bytes per stream per step
-  steps: 200_000, // the schedule's length (lr decays over it)
-  lr: 2e-3, // per-weight step size (updates are normalised)
-  eps: 1e-3, // perturbation size
-  beta: 0.9, // momentum
-  sharedEvery: 4, // every Nth trunk step moves the embedding and router instead of the experts
-  headRounds: 0, // head steps (decoders only, on cached features) after each trunk step
-  unitRounds: 2, // unit steps (each decoder hidden unit perturbed apart, on cached features) after those
-  unitLr: 5e-4, // the unit steps' initial step size
-  rowRounds: 8, // row steps (each decoder output row perturbed apart, on cached features) after those
-  rowLr: 3e-3, // the row steps' initial step size
-  balance: 2e-3, // router-bias nudge toward equal expert load, per step
-  warmup: 200, // steps of linear lr warm-up
-  evalSeconds: 300,
-  ckptSeconds: 120,
-  valBytes: 32_768, // bytes of each validation split scored at each evaluation
-  seed: 1,
-  threads: 1,
-};
-type TrainConfig = typeof TRAIN_DEFAULTS;
+type TrainConfig = TrainSettings;
 
 const CORPUS = 'SOTU + Brown + SpamAssassin ham + WordNet 3.1 glosses (docs/corpus.md)';
 /** The held-out splits a run is validated on as it trains (and its time-lapse frames). */
@@ -155,33 +135,39 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
   };
 }
 
-/** Settings that may be 0: no momentum, no steps of a kind, no balancing, no warm-up. */
-const MAY_BE_ZERO = new Set<string>(['beta', 'headRounds', 'unitRounds', 'rowRounds', 'balance', 'warmup']);
-
-function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<keyof TrainConfig> } {
-  const keys = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
-  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const a = parseArgs(argv, { values: [...keys.map(kebab), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input'], booleans: ['resume', 'quiet'] });
+function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<SettingName> } {
+  const keys = Object.keys(SETTINGS) as SettingName[];
+  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input'], booleans: ['resume', 'quiet', 'help'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
-  const ints = new Set(['batch', 'window', 'steps', 'sharedEvery', 'headRounds', 'unitRounds', 'rowRounds', 'warmup', 'evalSeconds', 'ckptSeconds', 'valBytes', 'seed', 'threads']);
-  const given = new Set<keyof TrainConfig>();
+  const given = new Set<SettingName>();
   for (const k of keys) {
-    cfg[k] = numberFlag(a, kebab(k), TRAIN_DEFAULTS[k], MAY_BE_ZERO.has(k) ? 0 : Number.MIN_VALUE, k === 'beta' ? 0.999 : 1e9, ints.has(k));
-    if (a.flags.has(kebab(k))) given.add(k);
+    const s: { min: number; max: number; integer?: boolean } = SETTINGS[k];
+    cfg[k] = numberFlag(a, flagOf(k), TRAIN_DEFAULTS[k], s.min, s.max, s.integer ?? false);
+    if (a.flags.has(flagOf(k))) given.add(k);
   }
   return { a, cfg, given };
 }
+
+export const TRAIN_USAGE = `usage: soma train [--data DIR] [--out DIR] [--resume | --init FILE] [--decoder-input h2|h2+h1+x|h2+h1+x+r]
+                  [--minutes M] [--stop-at STEP] [--quiet] [settings]
+settings (flag, default, meaning):
+${settingsUsage()}
+`;
 
 /** A run saved before block steps existed took none: it resumes as it ran. */
 const BEFORE_BLOCK_STEPS: Partial<TrainConfig> = { unitRounds: 0, rowRounds: 0 };
 
 /** Settings that shape the shards' streams and state: a resumed run cannot change them. */
-const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['batch', 'window', 'threads', 'seed'];
+const FIXED_ON_RESUME: SettingName[] = ['batch', 'window', 'threads', 'seed'];
 
 export async function train(argv: string[]): Promise<void> {
   const parsed = parseTrainArgs(argv);
   const { a, given } = parsed;
+  if (a.flags.has('help')) {
+    process.stdout.write(TRAIN_USAGE);
+    return;
+  }
   let cfg = parsed.cfg;
   const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
   const outDir = stringFlag(a, 'out') ?? 'runs/main';

@@ -3,7 +3,8 @@
 // own; only the kernels differ (native when they build here, else WASM, as the trainer's shards).
 import { writeFile } from 'node:fs/promises';
 import { writeSoma } from '../model/format';
-import { FineTune, FINETUNE_DEFAULTS, fineTuneTextError } from '../train/finetune';
+import { FineTune, fineTuneTextError } from '../train/finetune';
+import { FINETUNE_DEFAULTS } from '../train/settings';
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { DEFAULT_WEIGHTS, loadWeights, openSession, readInput } from './node-engine';
 import { shardEngine } from './train-shards';

@@ -6,36 +6,8 @@ import type { SomaConfig } from '../model/config';
 import type { Provenance } from '../model/format';
 import { countChars } from '../model/utf8';
 import { Shard, type ShardEngine } from './spsa';
-import { type SpsaSettings, type SpsaState, type StepReport, type ShardLike, spsaStep } from './schedule';
-
-export interface FineTuneSettings extends SpsaSettings {
-  batch: number; // byte streams
-  window: number; // bytes per stream per step
-}
-
-/**
- * Small texts: 8 streams × 32 bytes per step (the trainer's 32 × 64 would read a 45 KB text in a few
- * steps and cost 8× more per step), head steps included (the decoders adapt fastest to a new style),
- * no load balancing (a fine-tune keeps the router it was given). lr is the trainer's peak, held
- * nearly flat: the schedule's length is far beyond a fine-tune's few thousand steps.
- */
-export const FINETUNE_DEFAULTS: FineTuneSettings = {
-  batch: 8,
-  window: 32,
-  lr: 2e-3,
-  eps: 1e-3,
-  beta: 0.9,
-  steps: 1_000_000,
-  warmup: 20,
-  sharedEvery: 4,
-  headRounds: 8,
-  unitRounds: 0,
-  unitLr: 2e-3,
-  rowRounds: 0,
-  rowLr: 2e-3,
-  balance: 0,
-  seed: 1,
-};
+import { type SpsaState, type StepReport, type ShardLike, spsaStep } from './schedule';
+import { FINETUNE_DEFAULTS, type FineTuneSettings } from './settings';
 
 /** Text a fine-tune accepts: enough for a held-out part, little enough that scoring it stays quick. */
 export const FINETUNE_MIN_BYTES = 200;

@@ -1,22 +1,10 @@
 // One SPSA training step across shards: which weights move, the normalised coefficients, the load
 // balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
+import type { FineTuneSettings } from './settings';
 import { EXPERT_PHASE_IDS, type ExpertPhase, type PassLoss, type Phase, isBlockPhase, onCachedFeatures } from './spsa';
 
-export interface SpsaSettings {
-  lr: number; // per-weight step size (updates are normalised)
-  eps: number; // perturbation size
-  beta: number; // momentum
-  steps: number; // the schedule's length (lr decays over it)
-  warmup: number; // steps of linear lr warm-up
-  sharedEvery: number; // every Nth trunk step moves the embedding and router instead of the experts
-  headRounds: number; // head steps (decoders only, on cached features) after each trunk step
-  unitRounds: number; // unit steps (each hidden unit of each decoder apart, on cached features) after the head steps
-  unitLr: number; // the unit steps' step size at the start of the schedule (it decays as lr does)
-  rowRounds: number; // row steps (each output row of each decoder apart, on cached features) after those
-  rowLr: number; // the row steps' step size, likewise
-  balance: number; // router-bias nudge toward equal expert load, per trunk step
-  seed: number;
-}
+/** The settings of the step itself (settings.ts has what each means, and the defaults). */
+export type SpsaSettings = Omit<FineTuneSettings, 'batch' | 'window'>;
 
 /** What persists between steps: counts, and the running mean of ĝ² per estimate slot. */
 export interface SpsaState {

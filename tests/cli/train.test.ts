@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSoma } from '../../src/model/format';
 import { weightLayout } from '../../src/model/weights';
+import { FINETUNE_DEFAULTS, SETTINGS, flagOf } from '../../src/train/settings';
 import { train } from '../../src/cli/train';
 
 // Every kind of step: a cycle is a trunk step, 2 head steps, a unit step and a row step.
@@ -96,5 +97,22 @@ describe('soma train', () => {
     state.writeUInt32LE(99, 4);
     writeFileSync(join(data, 'run', 'state.bin'), state);
     await expect(train(['--data', data, '--out', join(data, 'run'), '--resume', '--quiet'])).rejects.toThrow(/version 99/);
+  });
+});
+
+describe('soma train --help', () => {
+  it('lists every setting with its default, from the one settings table', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+    try {
+      await train(['--help']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const text = out.join('');
+    for (const [k, s] of Object.entries(SETTINGS)) expect(text).toMatch(new RegExp(`--${flagOf(k as keyof typeof SETTINGS)} +${String(s.train).replace('.', '\\.')} `));
+    expect(FINETUNE_DEFAULTS).toEqual({ batch: 8, window: 32, steps: 1_000_000, lr: 2e-3, eps: 1e-3, beta: 0.9, sharedEvery: 4, headRounds: 8, unitRounds: 0, unitLr: 2e-3, rowRounds: 0, rowLr: 2e-3, balance: 0, warmup: 20, seed: 1 });
+    await expect(train(['--unit-rounds', '-1'])).rejects.toThrow(/unit-rounds/);
   });
 });

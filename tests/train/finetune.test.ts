@@ -6,7 +6,8 @@ import { readSoma, writeSoma } from '../../src/model/format';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { Session } from '../../src/engine/session';
-import { FINETUNE_DEFAULTS, FineTune, fineTuneTextError, splitText } from '../../src/train/finetune';
+import { FineTune, fineTuneTextError, splitText } from '../../src/train/finetune';
+import { FINETUNE_DEFAULTS } from '../../src/train/settings';
 import { UNTRAINED } from '../helpers';
 
 const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
