@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { countChars } from '../model/utf8';
 import { parseArgs, stringFlag, UsageError } from './args';
+import { CORPUS_DIR, SPLITS, valFile } from './paths';
 
 // ---------------------------------------------------------------------------------------------
 // Kneser-Ney byte n-gram model
@@ -356,7 +357,6 @@ function compressedSize(comp: Compressor, file: string): number | string {
 }
 
 /** nats per character of `nats` over a text of `chars` code points; bits per byte likewise. */
-export const natsPerChar = (nats: number, chars: number): number => nats / chars;
 export const bitsPerByte = (nats: number, bytes: number): number => nats / Math.LN2 / bytes;
 /** A compressed size in bytes as nats: size x 8 x ln 2. */
 export const compressedNats = (size: number): number => size * 8 * Math.LN2;
@@ -366,7 +366,7 @@ export const compressedNats = (size: number): number => size * 8 * Math.LN2;
 // ---------------------------------------------------------------------------------------------
 
 const USAGE = 'usage: npx tsx src/cli/baselines.ts [--data data/corpus] [--json]';
-const SPLIT_ORDER = ['sotu', 'brown', 'spam', 'wordnet'];
+const SPLIT_ORDER: readonly string[] = SPLITS;
 
 interface Split {
   name: string;
@@ -395,7 +395,7 @@ function listSplits(dir: string): Split[] {
   const rank = (n: string) => (SPLIT_ORDER.includes(n) ? SPLIT_ORDER.indexOf(n) : SPLIT_ORDER.length);
   names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   return names.map((name) => {
-    const file = join(dir, `val-${name}.txt`);
+    const file = join(dir, valFile(name));
     const bytes = new Uint8Array(readFileSync(file));
     return { name, file, bytes, chars: countChars(bytes) };
   });
@@ -427,7 +427,7 @@ function main(): void {
     return;
   }
   if (a.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(a.positionals[0])}\n${USAGE}`);
-  const dir = stringFlag(a, 'data') ?? 'data/corpus';
+  const dir = stringFlag(a, 'data') ?? CORPUS_DIR;
   const json = a.flags.has('json');
   const trainFile = join(dir, 'train.txt');
   if (!existsSync(trainFile)) throw new UsageError(`${trainFile} not found: build the corpus with \`npm run corpus\``);
@@ -459,7 +459,7 @@ function main(): void {
   for (const s of splits) {
     const totals = knCrossEntropy(model, s.bytes);
     for (let n = 1; n <= maxOrder; n++)
-      rows[n - 1].cells[s.name] = { natsPerChar: natsPerChar(totals[n - 1], s.chars), bitsPerByte: bitsPerByte(totals[n - 1], s.bytes.length) };
+      rows[n - 1].cells[s.name] = { natsPerChar: totals[n - 1] / s.chars, bitsPerByte: bitsPerByte(totals[n - 1], s.bytes.length) };
     log(`evaluated ${s.name} (${s.bytes.length.toLocaleString('en-US')} bytes)`);
   }
   const evalSeconds = (performance.now() - tEval) / 1000;
@@ -475,7 +475,7 @@ function main(): void {
         continue;
       }
       const nats = compressedNats(size);
-      row.cells[s.name] = { natsPerChar: natsPerChar(nats, s.chars), bitsPerByte: bitsPerByte(nats, s.bytes.length), compressedBytes: size };
+      row.cells[s.name] = { natsPerChar: nats / s.chars, bitsPerByte: bitsPerByte(nats, s.bytes.length), compressedBytes: size };
     }
     rows.push(row);
   }

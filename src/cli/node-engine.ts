@@ -1,13 +1,12 @@
 // Node-side loading: soma.bin and the WASM kernels from disk, into a Session.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { readSoma, type SomaFile } from '../model/format';
 import type { Backend } from '../model/kernels';
 import { Session } from '../engine/session';
 import { countChars } from '../model/utf8';
 import { UsageError } from './args';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ROOT } from './paths';
 export const DEFAULT_WEIGHTS = `${ROOT}public/soma.bin`;
 export const KERNELS_WASM = `${ROOT}wasm/build/kernels.wasm`;
 

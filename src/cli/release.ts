@@ -5,11 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSoma } from '../model/format';
 import { UsageError, parseArgs, stringFlag } from './args';
+import { CORPUS_DIR, OUTSIDE_TEXTS, SPLITS, valFile } from './paths';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
 
-const SPLITS = ['sotu', 'brown', 'spam', 'wordnet'];
-/** English from outside the corpus (npm run corpus writes it; training never reads it). */
-const OUTSIDE_TEXTS: Record<string, string> = { alice: 'ood-alice.txt' };
 
 /** A checkpoint's notes without their first sentence, which says how its valNatsPerChar were measured. */
 export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
@@ -17,14 +15,14 @@ export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace
 export async function release(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['data', 'out', 'curve'], booleans: [] });
   if (a.positionals.length !== 1) throw new UsageError('release takes one checkpoint FILE (e.g. runs/main/best.bin)');
-  const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
+  const dataDir = stringFlag(a, 'data') ?? CORPUS_DIR;
   const out = stringFlag(a, 'out') ?? 'public/soma.bin';
   const file = await loadWeights(a.positionals[0]);
   if (!file.provenance.trained) throw new UsageError(`${a.positionals[0]} is not a trained checkpoint`);
   const session = await openSession(file, 'wasm-simd');
   const val: Record<string, number> = {};
   for (const split of SPLITS) {
-    const path = join(dataDir, `val-${split}.txt`);
+    const path = join(dataDir, valFile(split));
     if (!existsSync(path)) continue;
     const text = await readInput(path, 'validation text');
     val[split] = Number(natsPerChar(session, text).toFixed(4));

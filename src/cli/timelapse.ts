@@ -8,7 +8,7 @@ import { TIMELAPSE_VERSION, type TimelapseFrame, type TimelapseIndex, parseTimel
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
 import { notesBesidesVal } from './release';
-import { VAL_SPLITS } from './train';
+import { CORPUS_DIR, TRAINING_VAL_SPLITS, valFile } from './paths';
 
 export async function timelapse(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['out', 'frames', 'data', 'val-bytes'], booleans: [] });
@@ -16,7 +16,7 @@ export async function timelapse(argv: string[]): Promise<void> {
   const runDir = a.positionals[0];
   const out = stringFlag(a, 'out') ?? 'public/timelapse';
   const frames = numberFlag(a, 'frames', 6, 2, 32, true);
-  const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
+  const dataDir = stringFlag(a, 'data') ?? CORPUS_DIR;
   const valBytes = numberFlag(a, 'val-bytes', 65_536, 1024, 1 << 24, true);
   const snapDir = join(runDir, 'snapshots');
   if (!existsSync(snapDir)) throw new UsageError(`no ${snapDir}: that run kept no snapshots`);
@@ -32,7 +32,7 @@ export async function timelapse(argv: string[]): Promise<void> {
   if (candidates.length < 2) throw new UsageError(`${runDir} has fewer than 2 snapshots`);
   const chosen = pickLogSpaced(candidates.map((f) => Object.assign(f, { tokens: f.provenance.tokens })), frames);
 
-  const vals = await Promise.all(VAL_SPLITS.map(async (s) => [s, (await readInput(join(dataDir, `val-${s}.txt`), 'validation text')).subarray(0, valBytes)] as const));
+  const vals = await Promise.all(TRAINING_VAL_SPLITS.map(async (s) => [s, (await readInput(join(dataDir, valFile(s)), 'validation text')).subarray(0, valBytes)] as const));
   mkdirSync(out, { recursive: true });
   const index: TimelapseIndex = { version: TIMELAPSE_VERSION, run: chosen[chosen.length - 1].provenance.method, valBytes, frames: [] };
   for (const f of chosen) {
@@ -45,7 +45,7 @@ export async function timelapse(argv: string[]): Promise<void> {
     const { sha256 } = await readSoma(bytes); // the hash as the app's reader will see it
     const frame: TimelapseFrame = { file, tokens: f.tokens, steps: f.provenance.steps, fileBytes: bytes.length, sha256, valNatsPerChar: val };
     index.frames.push(frame);
-    console.log(`${file}: ${f.tokens} bytes, ${f.provenance.steps} steps, ${VAL_SPLITS.map((s) => `${s} ${val[s].toFixed(4)}`).join(', ')}`);
+    console.log(`${file}: ${f.tokens} bytes, ${f.provenance.steps} steps, ${TRAINING_VAL_SPLITS.map((s) => `${s} ${val[s].toFixed(4)}`).join(', ')}`);
   }
   parseTimelapseIndex(index); // what the app will accept
   // Frames of an earlier build go; nothing else in the folder is touched.

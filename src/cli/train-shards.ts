@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { SomaConfig } from '../model/config';
 import { wasmKernels } from '../engine/wasm';
 import { type PassLoss, type Phase, Shard, type ShardEngine } from '../train/spsa';
+import { inThread } from '../train/schedule';
 import { nativeTrainKernels } from './native-kernels';
 import { kernelsWasm } from './node-engine';
 
@@ -49,11 +50,7 @@ export async function makeShard(spec: ShardSpec): Promise<Shard> {
 
 export function localShard(shard: Shard): ShardHandle {
   return {
-    evaluate: async (seed, phase, eps) => shard.evaluate(seed, phase, eps),
-    apply: async (seed, phase, coef, beta, routerDelta) => {
-      shard.apply(seed, phase, coef, beta);
-      shard.nudgeRouter(routerDelta);
-    },
+    ...inThread(shard),
     snapshot: async () => ({ ...shard.snapshot(), theta: shard.theta.slice(), momentum: shard.momentum.slice() }),
     restore: async (x) => shard.restore(x),
     close: async () => {},

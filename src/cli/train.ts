@@ -11,6 +11,7 @@ import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
 import { SETTINGS, type SettingName, TRAIN_DEFAULTS, type TrainSettings, flagOf, settingsUsage } from '../train/settings';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
+import { CORPUS_DIR, TRAINING_VAL_SPLITS, valFile } from './paths';
 import { kernelsWasm, natsPerChar, readInput } from './node-engine';
 import { svgPlot } from './plot';
 import { type ShardHandle, localShard, makeShard, threadShard } from './train-shards';
@@ -18,8 +19,6 @@ import { type ShardHandle, localShard, makeShard, threadShard } from './train-sh
 type TrainConfig = TrainSettings;
 
 const CORPUS = 'SOTU + Brown + SpamAssassin ham + WordNet 3.1 glosses (docs/corpus.md)';
-/** The held-out splits a run is validated on as it trains (and its time-lapse frames). */
-export const VAL_SPLITS = ['sotu', 'brown'];
 
 const atomicWrite = (path: string, data: Uint8Array | string) => {
   writeFileSync(`${path}.tmp`, data);
@@ -169,7 +168,7 @@ export async function train(argv: string[]): Promise<void> {
     return;
   }
   let cfg = parsed.cfg;
-  const dataDir = stringFlag(a, 'data') ?? 'data/corpus';
+  const dataDir = stringFlag(a, 'data') ?? CORPUS_DIR;
   const outDir = stringFlag(a, 'out') ?? 'runs/main';
   const minutes = numberFlag(a, 'minutes', Infinity, 0, Infinity); // stop after this much wall time ...
   const stopAt = numberFlag(a, 'stop-at', Infinity, 1, Infinity, true); // ... or at this step
@@ -179,8 +178,8 @@ export async function train(argv: string[]): Promise<void> {
   if (!existsSync(join(dataDir, 'train.txt'))) throw new UsageError(`no ${join(dataDir, 'train.txt')}: run \`npm run corpus\` first`);
   const text = await readInput(join(dataDir, 'train.txt'), 'training text');
   const vals = Object.fromEntries(
-    await Promise.all(VAL_SPLITS.map(async (n) => {
-      const v = await readInput(join(dataDir, `val-${n}.txt`), 'validation text');
+    await Promise.all(TRAINING_VAL_SPLITS.map(async (n) => {
+      const v = await readInput(join(dataDir, valFile(n)), 'validation text');
       return [n, v.subarray(0, cfg.valBytes)] as const;
     })),
   );
@@ -214,7 +213,7 @@ export async function train(argv: string[]): Promise<void> {
       theta = widen ? widenDecoderInput(from.config, from.weights, config) : from.weights.slice();
       run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
     } else theta = startingWeights(config, cfg.seed, text);
-    writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
+    writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
   // Shards: streams split evenly; each has its own seed for where its streams start.
@@ -256,8 +255,8 @@ export async function train(argv: string[]): Promise<void> {
     const w = await checkpoint(null);
     const val = await validate(w);
     run.history.push({ step: run.step, tokens: run.tokens, val });
-    const mean = VAL_SPLITS.reduce((s, k) => s + val[k], 0) / VAL_SPLITS.length;
-    appendFileSync(join(outDir, 'log.csv'), `${run.step},${run.tokens},${wall().toFixed(1)},${trainLoss.toFixed(4)},${lrAt(cfg, run.step).toExponential(3)},${VAL_SPLITS.map((k) => val[k].toFixed(4)).join(',')},${maxLoad.toFixed(3)}\n`);
+    const mean = TRAINING_VAL_SPLITS.reduce((s, k) => s + val[k], 0) / TRAINING_VAL_SPLITS.length;
+    appendFileSync(join(outDir, 'log.csv'), `${run.step},${run.tokens},${wall().toFixed(1)},${trainLoss.toFixed(4)},${lrAt(cfg, run.step).toExponential(3)},${TRAINING_VAL_SPLITS.map((k) => val[k].toFixed(4)).join(',')},${maxLoad.toFixed(3)}\n`);
     const prov = provenance(run, val, cfg);
     atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, prov));
     if (mean < run.best) {
@@ -265,9 +264,9 @@ export async function train(argv: string[]): Promise<void> {
       atomicWrite(join(outDir, 'best.bin'), await writeSoma(config, w, prov));
     }
     // Against all the bytes the weights have seen, those of --init's weights included.
-    const series = VAL_SPLITS.map((k) => ({ name: k, points: run.history.map((h) => [h.tokens + (run.init?.tokens ?? 0), h.val[k]] as [number, number]) }));
+    const series = TRAINING_VAL_SPLITS.map((k) => ({ name: k, points: run.history.map((h) => [h.tokens + (run.init?.tokens ?? 0), h.val[k]] as [number, number]) }));
     atomicWrite(join(outDir, 'curve.svg'), svgPlot(series, 'SOMA: validation nats/char (SPSA, forward passes only)', 'training bytes', 'nats/char'));
-    if (!quiet) process.stderr.write(`\nstep ${run.step}: val ${VAL_SPLITS.map((k) => `${k} ${val[k].toFixed(4)}`).join(', ')}\n`);
+    if (!quiet) process.stderr.write(`\nstep ${run.step}: val ${TRAINING_VAL_SPLITS.map((k) => `${k} ${val[k].toFixed(4)}`).join(', ')}\n`);
   };
 
   // fp16 snapshots for the app's time-lapse (soma timelapse), named by the bytes of training text seen.

@@ -6,7 +6,7 @@ import type { SomaConfig } from '../model/config';
 import type { Provenance } from '../model/format';
 import { countChars } from '../model/utf8';
 import { Shard, type ShardEngine } from './spsa';
-import { type SpsaState, type StepReport, type ShardLike, spsaStep } from './schedule';
+import { type SpsaState, type StepReport, type ShardLike, inThread, spsaStep } from './schedule';
 import { FINETUNE_DEFAULTS, type FineTuneSettings } from './settings';
 
 /** Text a fine-tune accepts: enough for a held-out part, little enough that scoring it stays quick. */
@@ -82,14 +82,7 @@ export class FineTune {
     ({ train: this.train, held: this.held } = splitText(text.slice()));
     this.heldChars = countChars(this.held);
     this.shard = new Shard(config, engine, weights, this.train, settings.batch, settings.window, settings.seed);
-    const shard = this.shard;
-    this.handle = {
-      evaluate: async (seed, phase, eps) => shard.evaluate(seed, phase, eps),
-      apply: async (seed, phase, coef, beta, routerDelta) => {
-        shard.apply(seed, phase, coef, beta);
-        shard.nudgeRouter(routerDelta);
-      },
-    };
+    this.handle = inThread(this.shard);
     const before = this.heldOut();
     this.progress = { step: 0, tokens: 0, seconds: 0, trainLoss: NaN, before, now: before };
   }

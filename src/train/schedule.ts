@@ -1,7 +1,7 @@
 // One SPSA training step across shards: which weights move, the normalised coefficients, the load
 // balancing nudge. No Node APIs: the CLI trainer runs it over threads, a browser could run it too.
 import type { FineTuneSettings } from './settings';
-import { EXPERT_PHASE_IDS, type ExpertPhase, type PassLoss, type Phase, isBlockPhase, onCachedFeatures } from './spsa';
+import { EXPERT_PHASE_IDS, type ExpertPhase, type PassLoss, type Phase, type Shard, isBlockPhase, onCachedFeatures } from './spsa';
 
 /** The settings of the step itself (settings.ts has what each means, and the defaults). */
 export type SpsaSettings = Omit<FineTuneSettings, 'batch' | 'window'>;
@@ -18,6 +18,17 @@ export interface SpsaState {
 export interface ShardLike {
   evaluate(stepSeed: number, phase: Phase, eps: number): Promise<PassLoss>;
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number, routerDelta: Float64Array): Promise<void>;
+}
+
+/** A shard in this thread as a ShardLike: the load-balancing nudge goes with each update. */
+export function inThread(shard: Shard): ShardLike {
+  return {
+    evaluate: async (seed, phase, eps) => shard.evaluate(seed, phase, eps),
+    apply: async (seed, phase, coef, beta, routerDelta) => {
+      shard.apply(seed, phase, coef, beta);
+      shard.nudgeRouter(routerDelta);
+    },
+  };
 }
 
 export function lrAt(cfg: SpsaSettings, step: number): number {
