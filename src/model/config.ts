@@ -33,7 +33,7 @@ export const DEFAULT_CONFIG: SomaConfig = {
   experts: 16,
   expertHidden: 32,
   mlpHidden: 64,
-  decoderInput: 'h2',
+  decoderInput: 'h2+h1+x',
   bos: 10,
 };
 

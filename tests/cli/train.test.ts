@@ -73,7 +73,7 @@ describe('soma train', () => {
 
   it('--init with a wider --decoder-input starts from the same model: new columns at zero, the same held-out score at step 0', async () => {
     const data = corpus();
-    await train(['--data', data, '--out', join(data, 'narrow'), ...TINY]);
+    await train(['--data', data, '--out', join(data, 'narrow'), ...TINY, '--decoder-input', 'h2']);
     const narrow = await readSoma(readFileSync(join(data, 'narrow', 'soma.bin')));
     expect(narrow.config.decoderInput).toBe('h2');
     await train(['--data', data, '--out', join(data, 'wide'), ...TINY, '--init', join(data, 'narrow', 'soma.bin'), '--decoder-input', 'h2+h1+x', '--stop-at', '5']);

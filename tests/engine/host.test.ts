@@ -65,7 +65,7 @@ describe('EngineHost', () => {
     const r = t.responses[0];
     if (r.type !== 'loaded') throw new Error(`expected loaded, got ${JSON.stringify(r)}`);
     expect(r.id).toBe(7);
-    expect(r.loaded.info.params).toBe(602_384);
+    expect(r.loaded.info.params).toBe(667_920);
     expect(r.loaded.info.backend).toBe('wasm-simd'); // Node has WebAssembly SIMD
     expect(r.loaded.info.fileBytes).toBe(weights.length);
     expect(r.loaded.memoryBytes).toBeGreaterThan(602_384 * 4);

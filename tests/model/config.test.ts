@@ -5,10 +5,10 @@ import { paramGroups } from '../../src/train/spsa';
 
 describe('config', () => {
   it('the default model is 600-700K parameters and at most 1 MFLOP per byte', () => {
-    expect(paramCount(DEFAULT_CONFIG)).toBe(602384);
+    expect(paramCount(DEFAULT_CONFIG)).toBe(667920);
     expect(paramCount(DEFAULT_CONFIG)).toBeGreaterThanOrEqual(600_000);
     expect(paramCount(DEFAULT_CONFIG)).toBeLessThanOrEqual(700_000);
-    expect(macsPerByte(DEFAULT_CONFIG).total).toBe(306176);
+    expect(macsPerByte(DEFAULT_CONFIG).total).toBe(310272);
     expect(flopsPerByte(DEFAULT_CONFIG)).toBeLessThanOrEqual(1_000_000);
   });
 
