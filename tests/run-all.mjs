@@ -1,5 +1,6 @@
-// `npm test`: build the kernels, run the unit tests (vitest) and the browser tests (Playwright),
-// and close with one line totalling both: "N passed, N failed".
+// `npm test`: build the kernels, type-check every layer, run the unit tests (vitest) and the browser
+// tests (Playwright), and close with one line totalling them: "N passed, N failed" (the type check
+// counts as one).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -14,13 +15,18 @@ if (run('npx', ['asc', 'wasm/kernels.ts', '--config', 'wasm/asconfig.json', '--t
   process.exit(1);
 }
 
+// Each layer with only its own platform and the layers it may import (tsconfig.layers.json), then
+// the tests themselves.
+const typecheck = run('npx', ['tsc', '-b', 'tsconfig.layers.json']) === 0 && run('npx', ['tsc', '--noEmit']) === 0;
+console.log(`type check: ${typecheck ? 'passed' : 'FAILED'}`);
+
 const unitStatus = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/vitest.json']);
 const unit = readJson('test-results/vitest.json');
 const browserStatus = run('npx', ['playwright', 'test', '--config', 'tests/playwright.config.ts']);
 const browser = readJson('test-results/playwright.json');
 
-let passed = 0;
-let failed = 0;
+let passed = typecheck ? 1 : 0;
+let failed = typecheck ? 0 : 1;
 if (unit) {
   passed += unit.numPassedTests;
   failed += unit.numFailedTests;

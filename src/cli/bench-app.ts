@@ -8,7 +8,7 @@
 // Generate click until the first byte arrives on the page, as if the click came the instant the
 // page was ready. The throttled rows emulate a 20 Mbit/s link with 40 ms of latency (page requests).
 import type { BrowserContext, Page } from '@playwright/test';
-import { MARK_FIRST_BYTE, MARK_READY } from '../ui/engine-controller';
+import { MARK_FIRST_BYTE, MARK_READY } from '../engine/protocol';
 import { numberFlag, parseArgs } from './args';
 import { runScript, withBuiltApp } from './built-app';
 

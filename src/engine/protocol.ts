@@ -114,3 +114,7 @@ export interface Engine {
   /** The tuned weights as a soma.bin, provenance included. */
   exportTuned(): Promise<Uint8Array>;
 }
+
+/** Marks for the app benchmark (src/cli/bench-app.ts), set on the page's performance timeline. */
+export const MARK_READY = 'soma:ready';
+export const MARK_FIRST_BYTE = 'soma:first-byte';

@@ -2,6 +2,7 @@
 // It talks to the engine only through the protocol's Engine interface.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { BackendChoice, ByteChunk, Engine, EngineStats, Loaded } from '../engine/protocol';
+import { MARK_FIRST_BYTE, MARK_READY } from '../engine/protocol';
 import { encodeUtf8 } from '../model/utf8';
 import { GenerationInsight } from './generation-insight';
 import type { UiSettings } from './settings';
@@ -14,9 +15,6 @@ export interface GenerationView {
   done?: { reason: 'length' | 'stopped' | 'failed'; stats: EngineStats | null };
 }
 
-/** Marks for the app benchmark (src/cli/bench-app.ts), read from the page's performance timeline. */
-export const MARK_READY = 'soma:ready';
-export const MARK_FIRST_BYTE = 'soma:first-byte';
 
 export class EngineController implements ReactiveController {
   loaded?: Loaded;
