@@ -7,7 +7,6 @@ import { sameConfig } from '../model/config';
 import { writeSoma } from '../model/format';
 import { UsageError, parseArgs, stringFlag } from './args';
 import { loadWeights } from './node-engine';
-import { notesBesidesVal } from './release';
 
 export async function average(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['out'], booleans: [] });
@@ -31,7 +30,7 @@ export async function average(argv: string[]): Promise<void> {
       ...longest.provenance,
       method: `${longest.provenance.method.replace(/\.\s*$/, '')}. Then the mean of the weights of ${files.length} such runs (not SPSA: a weight-space average, no gradient).`,
       valNatsPerChar: null,
-      notes: `The mean of ${inputs}; steps and tokens are those of the longest. ${notesBesidesVal(longest.provenance.notes)}`.trim(),
+      notes: `The mean of ${inputs}; steps and tokens are those of the longest. ${longest.provenance.notes ?? ''}`.trim(),
       created: new Date().toISOString().slice(0, 10),
     }),
   );

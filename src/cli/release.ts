@@ -9,8 +9,6 @@ import { CORPUS_DIR, OUTSIDE_TEXTS, SPLITS, valFile } from './paths';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
 
 
-/** A checkpoint's notes without their first sentence, which says how its valNatsPerChar were measured. */
-export const notesBesidesVal = (notes?: string): string => (notes ?? '').replace(/^valNatsPerChar: [^.]*\.\s*/, '');
 
 export async function release(argv: string[]): Promise<void> {
   const a = parseArgs(argv, { values: ['data', 'out', 'curve'], booleans: [] });
@@ -37,9 +35,7 @@ export async function release(argv: string[]): Promise<void> {
     outside[name] = Number(natsPerChar(session, text).toFixed(4));
     console.log(`${name} (outside the corpus): ${outside[name].toFixed(4)} nats/char over ${text.length} bytes`);
   }
-  // The trainer's note says its figures came from the first bytes of each split; these are whole splits.
-  const trainerNote = notesBesidesVal(file.provenance.notes);
-  const provenance = { ...file.provenance, valNatsPerChar: val, ...(Object.keys(outside).length ? { outsideNatsPerChar: outside } : {}), notes: `valNatsPerChar: each full held-out split (soma release). ${trainerNote}`.trim() };
+  const provenance = { ...file.provenance, valNatsPerChar: val, valMeasuredOn: 'each full held-out split (soma release)', ...(Object.keys(outside).length ? { outsideNatsPerChar: outside } : {}) };
   await writeFile(out, await writeSoma(file.config, file.weights, provenance));
   console.log(`wrote ${out}`);
   const curve = stringFlag(a, 'curve');

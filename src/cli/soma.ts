@@ -105,7 +105,8 @@ async function inspect(argv: string[]): Promise<void> {
   console.log(`trained: ${p.trained ? 'yes' : 'no'} — ${p.method}`);
   console.log(`steps: ${p.steps}, tokens: ${p.tokens}, corpus: ${p.corpus ?? 'none'}`);
   const val = p.valNatsPerChar ? Object.entries(p.valNatsPerChar).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ') : 'none';
-  console.log(`validation nats/char: ${val}`);
+  console.log(`validation nats/char: ${val}${p.valMeasuredOn ? ` (${p.valMeasuredOn})` : ''}`);
+  if (p.outsideNatsPerChar) console.log(`outside the corpus, nats/char: ${Object.entries(p.outsideNatsPerChar).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   if (p.notes) console.log(`notes: ${p.notes}`);
 }
 

@@ -7,7 +7,6 @@ import { readSoma, writeSoma } from '../model/format';
 import { TIMELAPSE_VERSION, type TimelapseFrame, type TimelapseIndex, parseTimelapseIndex, pickLogSpaced } from '../model/timelapse';
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { loadWeights, natsPerChar, openSession, readInput } from './node-engine';
-import { notesBesidesVal } from './release';
 import { CORPUS_DIR, TRAINING_VAL_SPLITS, valFile } from './paths';
 
 export async function timelapse(argv: string[]): Promise<void> {
@@ -40,7 +39,7 @@ export async function timelapse(argv: string[]): Promise<void> {
     const val: Record<string, number> = {};
     for (const [name, text] of vals) val[name] = Number(natsPerChar(session, text).toFixed(4));
     const file = `${String(f.tokens).padStart(12, '0')}.bin`;
-    const bytes = await writeSoma(f.config, f.weights, { ...f.provenance, valNatsPerChar: val, notes: `valNatsPerChar: the first ${valBytes} bytes of each held-out split. A time-lapse frame. ${notesBesidesVal(f.provenance.notes)}`.trim() }, 'f16');
+    const bytes = await writeSoma(f.config, f.weights, { ...f.provenance, valNatsPerChar: val, valMeasuredOn: `the first ${valBytes} bytes of each held-out split`, notes: `A time-lapse frame. ${f.provenance.notes ?? ''}`.trim() }, 'f16');
     writeFileSync(join(out, file), bytes);
     const { sha256 } = await readSoma(bytes); // the hash as the app's reader will see it
     const frame: TimelapseFrame = { file, tokens: f.tokens, steps: f.provenance.steps, fileBytes: bytes.length, sha256, valNatsPerChar: val };

@@ -127,8 +127,9 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     corpus: CORPUS,
     valNatsPerChar: val,
     seed: cfg.seed,
+    valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,
     notes:
-      `valNatsPerChar: the first ${cfg.valBytes} bytes of each held-out split. lr ${cfg.lr}, eps ${cfg.eps}, batch ${cfg.batch}x${cfg.window} per shard, ${cfg.threads} shard(s).` +
+      `lr ${cfg.lr}, eps ${cfg.eps}, batch ${cfg.batch}x${cfg.window} per shard, ${cfg.threads} shard(s).` +
       (run.init ? ` Continued from weights ${run.init.sha256.slice(0, 12)} (${run.init.steps} steps, ${run.init.tokens} bytes; counted in steps and tokens), with fresh optimiser state.` : ''),
     created: new Date().toISOString().slice(0, 10),
   };

@@ -26,6 +26,7 @@ export interface Provenance {
   tokens: number; // bytes of training text seen
   corpus: string | null;
   valNatsPerChar: Record<string, number> | null; // per validation split
+  valMeasuredOn?: string; // what of each split valNatsPerChar was measured on
   outsideNatsPerChar?: Record<string, number>; // on English from outside the corpus, which training never reads
   seed?: number;
   notes?: string;
