@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  brownToText,
-  cleanMailText,
-  detokenize,
-  dropRepeatedLines,
-  gutenbergText,
-  glossToSentences,
-  mailToText,
-  normalizeText,
-  parseWordnetLine,
-  splitBrownToken,
-  splitDocs,
-} from '../../src/cli/corpus';
+import { cleanMailText, dropRepeatedLines, mailToText } from '../../src/cli/corpus-mail';
+import { brownToText, detokenize, glossToSentences, normalizeText, parseWordnetLine, splitBrownToken } from '../../src/cli/corpus-text';
+import { gutenbergText, splitDocs } from '../../src/cli/corpus';
 
 describe('corpus: Brown', () => {
   it('strips tags, splitting at the last slash', () => {
