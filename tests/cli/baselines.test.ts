@@ -1,17 +1,8 @@
 // The Kneser-Ney byte n-gram baseline: normalisation, no zero probabilities, agreement with a
 // direct (slow) implementation of the same formulas, and the evaluation loop. Needs no data/.
 import { describe, expect, it } from 'vitest';
-import {
-  bitsPerByte,
-  compressedNats,
-  estimateDiscounts,
-  knCrossEntropy,
-  knDistribution,
-  knProb,
-  maxNormalisationError,
-  trainKn,
-  type KnModel,
-} from '../../src/cli/baselines';
+import { bitsPerByte, compressedNats } from '../../src/cli/baselines';
+import { estimateDiscounts, knCrossEntropy, knDistribution, knProb, maxNormalisationError, trainKn, type KnModel } from '../../src/cli/kneser-ney';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
