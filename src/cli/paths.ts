@@ -9,7 +9,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CORPUS_DIR = 'data/corpus';
 
 /** The corpus's sources, in train.txt's order; each has a held-out split of its own. */
-export const SPLITS = ['sotu', 'brown', 'spam', 'wordnet'] as const;
+export const SPLITS = ['sotu', 'brown', 'spam', 'wordnet', 'gutenberg'] as const;
 export type SplitName = (typeof SPLITS)[number];
 
 /** The splits a training run scores as it goes (and its time-lapse frames): the rest only at release. */

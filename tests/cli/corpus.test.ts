@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanMailText, dropRepeatedLines, mailToText } from '../../src/cli/corpus-mail';
 import { brownToText, detokenize, glossToSentences, normalizeText, parseWordnetLine, splitBrownToken } from '../../src/cli/corpus-text';
-import { gutenbergText, splitDocs } from '../../src/cli/corpus';
+import { bookBlocks, gutenbergText, splitDocs } from '../../src/cli/corpus';
 
 describe('corpus: Brown', () => {
   it('strips tags, splitting at the last slash', () => {
@@ -138,5 +138,14 @@ describe('corpus: the text from outside it', () => {
   it("drops a Gutenberg text's title tag and normalises the rest", () => {
     expect(gutenbergText("[Alice's Adventures in Wonderland by Lewis Carroll 1865]\n\nCHAPTER I.  \r\nAlice was\n\n\n\nbeginning")).toBe('CHAPTER I.\nAlice was\n\nbeginning');
     expect(gutenbergText('No tag [here]\n')).toBe('No tag [here]');
+    expect(gutenbergText("[Ball 1909]\nThe end.\n\n\nEnd of Project Gutenberg's The Ball\n\n*** END ***\nmore")).toBe('The end.');
+  });
+
+  it('cuts a book into blocks of at least the given size at paragraph breaks, losing nothing but the breaks', () => {
+    const text = ['a'.repeat(5), 'b'.repeat(7), 'c'.repeat(3), 'd'.repeat(9)].join('\n\n');
+    const blocks = bookBlocks(text, 6);
+    expect(blocks).toEqual(['aaaaa\n\nbbbbbbb', 'ccc\n\nddddddddd']);
+    expect(blocks.join('\n\n')).toBe(text);
+    expect(bookBlocks('short', 100)).toEqual(['short']);
   });
 });
