@@ -38,33 +38,45 @@ const GELU_A: f64 = 0.044715;
   return 0.5 + 0.5 * tanh(0.5 * x);
 }
 
+// The f64x2 constants, each in both lanes, as data: V8 rebuilds a v128 constant at every use in
+// a loop (several instructions), where a load from memory is one.
+const SPLATS = memory.data<f64>([-CLAMP, -CLAMP, CLAMP, CLAMP, P0, P0, P1, P1, P2, P2, P3, P3, P4, P4, P5, P5, P6, P6, Q0, Q0, Q1, Q1, Q2, Q2, Q3, Q3, 0.5, 0.5]);
+const NEG_CLAMP2 = 0, CLAMP2 = 1, P02 = 2, P12 = 3, P22 = 4, P32 = 5, P42 = 6, P52 = 7, P62 = 8, Q02 = 9, Q12 = 10, Q22 = 11, Q32 = 12, HALF2 = 13;
+
+/** Both lanes of constant k of SPLATS. */
 // @ts-ignore: decorator
-@inline function mulAdd2(a: v128, b: v128, c: f64): v128 {
-  return f64x2.add(f64x2.mul(a, b), f64x2.splat(c));
+@inline function splat(k: i32): v128 {
+  return v128.load(SPLATS + ((<usize>k) << 4));
+}
+
+// @ts-ignore: decorator
+@inline function mulAdd2(a: v128, b: v128, k: i32): v128 {
+  return f64x2.add(f64x2.mul(a, b), splat(k));
 }
 
 /** tanh in both f64 lanes: the scalar tanh's operations, lane by lane. */
 // @ts-ignore: decorator
 @inline function tanh2(x: v128): v128 {
-  const lo = f64x2.splat(-CLAMP), hi = f64x2.splat(CLAMP);
-  x = v128.bitselect(lo, x, f64x2.lt(x, lo)); // x < −clamp ? −clamp : x
-  x = v128.bitselect(hi, x, f64x2.gt(x, hi)); // x > clamp ? clamp : x
+  // pmax(a, b) is a < b ? b : a and pmin(a, b) is b < a ? b : a, exactly the reference's clamp
+  // (NaN and −0 included), in one instruction each.
+  x = f64x2.pmax(x, splat(NEG_CLAMP2)); // x < −clamp ? −clamp : x
+  x = f64x2.pmin(x, splat(CLAMP2)); // x > clamp ? clamp : x
   const x2 = f64x2.mul(x, x);
-  let p = mulAdd2(x2, f64x2.splat(P0), P1);
-  p = f64x2.sub(f64x2.mul(x2, p), f64x2.splat(P2));
-  p = mulAdd2(x2, p, P3);
-  p = mulAdd2(x2, p, P4);
-  p = mulAdd2(x2, p, P5);
-  p = mulAdd2(x2, p, P6);
-  let q = mulAdd2(x2, f64x2.splat(Q0), Q1);
-  q = mulAdd2(x2, q, Q2);
-  q = mulAdd2(x2, q, Q3);
+  let p = mulAdd2(x2, splat(P02), P12);
+  p = f64x2.sub(f64x2.mul(x2, p), splat(P22));
+  p = mulAdd2(x2, p, P32);
+  p = mulAdd2(x2, p, P42);
+  p = mulAdd2(x2, p, P52);
+  p = mulAdd2(x2, p, P62);
+  let q = mulAdd2(x2, splat(Q02), Q12);
+  q = mulAdd2(x2, q, Q22);
+  q = mulAdd2(x2, q, Q32);
   return f64x2.div(f64x2.mul(x, p), q);
 }
 
 // @ts-ignore: decorator
 @inline function sigmoid2(x: v128): v128 {
-  const half = f64x2.splat(0.5);
+  const half = splat(HALF2);
   return f64x2.add(half, f64x2.mul(half, tanh2(f64x2.mul(half, x))));
 }
 
