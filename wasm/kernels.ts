@@ -121,4 +121,4 @@ export function matmul(y: usize, w: usize, b: usize, x: usize, rows: i32, cols: 
 }
 
 // The whole per-byte step, and its parts for the benchmark's profile.
-export { planFields, step, stepChunk, stepDecoder, stepLayer1, stepLayer2, stepRouter } from './step';
+export { planFields, step, stepCells1, stepCells2, stepChunk, stepDecoder, stepGates1, stepGates2, stepRouter } from './step';

@@ -90,25 +90,39 @@ export function stepRouter(plan: usize, byte: i32): i32 {
   return best;
 }
 
-/** Every expert's layer 1: its gates in one pass over the K experts' weights, the cells, then LN1(h1). */
-export function stepLayer1(plan: usize): void {
+/** Every expert's layer-1 gates W1·[x; h1] + b1: one pass over the K experts' contiguous weights. */
+export function stepGates1(plan: usize): void {
   const p = changetype<Plan>(plan);
   const E = p.E, K = p.K, H = p.H;
   const cols = E + H, gates = 4 * H;
   for (let e = 0; e < K; e++)
     matvec(at(p.g1, e * gates), at(p.l1W, e * gates * cols), at(p.l1B, e * gates), at(p.u1, e * cols), gates, cols);
+}
+
+/** Every expert's layer-1 cells, then y1 = LN1(h1) to the front of layer 2's input. */
+export function stepCells1(plan: usize): void {
+  const p = changetype<Plan>(plan);
+  const E = p.E, K = p.K, H = p.H;
+  const cols = E + H;
   lstmCells(p.g1, p.c1, at(p.u1, E), H, K, (<usize>cols) << 2);
   for (let e = 0; e < K; e++)
     layerNorm(at(p.u1, e * cols + E), at(p.u2, e * 2 * H), at(p.ln1G, e * H), at(p.ln1B, e * H), H);
 }
 
-/** Every expert's layer 2: its gates in one pass over the K experts' weights, then the cells. */
-export function stepLayer2(plan: usize): void {
+/** Every expert's layer-2 gates W2·[y1; h2] + b2: one pass over the K experts' contiguous weights. */
+export function stepGates2(plan: usize): void {
   const p = changetype<Plan>(plan);
   const K = p.K, H = p.H;
   const cols = 2 * H, gates = 4 * H;
   for (let e = 0; e < K; e++)
     matvec(at(p.g2, e * gates), at(p.l2W, e * gates * cols), at(p.l2B, e * gates), at(p.u2, e * cols), gates, cols);
+}
+
+/** Every expert's layer-2 cells. */
+export function stepCells2(plan: usize): void {
+  const p = changetype<Plan>(plan);
+  const K = p.K, H = p.H;
+  const cols = 2 * H;
   lstmCells(p.g2, p.c2, at(p.u2, H), H, K, (<usize>cols) << 2);
 }
 
@@ -132,8 +146,10 @@ export function stepDecoder(plan: usize, byte: i32, winner: i32): void {
 /** One byte: the whole step. Returns the router's winner, whose decoder wrote the logits. */
 export function step(plan: usize, byte: i32): i32 {
   const winner = stepRouter(plan, byte);
-  stepLayer1(plan);
-  stepLayer2(plan);
+  stepGates1(plan);
+  stepCells1(plan);
+  stepGates2(plan);
+  stepCells2(plan);
   stepDecoder(plan, byte, winner);
   return winner;
 }

@@ -64,7 +64,7 @@ async function memory(file: SomaFile) {
 async function stepProfile(file: SomaFile, n: number): Promise<StepProfile> {
   const s = await openSession(file, 'wasm-simd');
   const run = (bytes: number) => {
-    const p: StepProfile = { bytes: 0, router: 0, layer1: 0, layer2: 0, decoder: 0 };
+    const p: StepProfile = { bytes: 0, router: 0, gates1: 0, cells1: 0, gates2: 0, cells2: 0, decoder: 0 };
     s.reset();
     let b = file.config.bos;
     for (let i = 0; i < bytes; i++) {
@@ -229,8 +229,10 @@ const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y
 
 const PART_NAMES: Record<Exclude<keyof StepProfile, 'bytes'>, string> = {
   router: 'embedding, router LSTM and head, argmax',
-  layer1: "every expert's layer 1 (gates, cells, LN1)",
-  layer2: "every expert's layer 2 (gates, cells)",
+  gates1: "every expert's layer-1 matrix products",
+  cells1: "every expert's layer-1 cells (f64x2) and LN1",
+  gates2: "every expert's layer-2 matrix products",
+  cells2: "every expert's layer-2 cells (f64x2)",
   decoder: "the winner's decoder (LN2, GELU MLP, logits)",
 };
 
@@ -268,7 +270,7 @@ export async function bench(argv: string[]): Promise<void> {
   log(`  chromium wasm / js:     ${ratio(browser['wasm-simd'], browser.js)}   (target ≥ 8x)`);
   log(`  node wasm / js:         ${ratio(nodeWasm.tokS, nodeJs.tokS)}`);
   const prof = await stepProfile(file, n);
-  const parts = ['router', 'layer1', 'layer2', 'decoder'] as const;
+  const parts = ['router', 'gates1', 'cells1', 'gates2', 'cells2', 'decoder'] as const;
   const total = parts.reduce((t, k) => t + prof[k], 0);
   log(`where the WASM step's time goes (node, ${prof.bytes} greedy bytes, each part timed; µs per byte):`);
   for (const k of parts) log(`  ${PART_NAMES[k].padEnd(52)} ${((1000 * prof[k]) / prof.bytes).toFixed(2).padStart(7)}  ${((100 * prof[k]) / total).toFixed(0).padStart(3)}%`);

@@ -147,7 +147,7 @@ export class Session {
   }
 
   /**
-   * feedByte() in the WASM step's four parts, each timed into `into` (the benchmark's profile).
+   * feedByte() in the WASM step's parts, each timed into `into` (the benchmark's profile).
    * The same results as feedByte(); the JS engine has no parts to time.
    */
   feedByteProfiled(byte: number, into: StepProfile): void {

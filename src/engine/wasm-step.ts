@@ -24,8 +24,10 @@ export function wasmStepFloats(): number {
 export interface StepProfile {
   bytes: number;
   router: number; // embedding, router LSTM and head, argmax
-  layer1: number; // every expert's layer 1 and LN1
-  layer2: number; // every expert's layer 2
+  gates1: number; // every expert's layer-1 matrix products
+  cells1: number; // every expert's layer-1 cells and LN1
+  gates2: number; // every expert's layer-2 matrix products
+  cells2: number; // every expert's layer-2 cells
   decoder: number; // the winner's LN2, GELU decoder and logits
 }
 
@@ -39,7 +41,7 @@ export interface WasmStep {
   chunk(bytes: Uint8Array, withRows: boolean): number;
   /** Float offset of the logits row after byte i of the last chunk (withRows). */
   rowAt(i: number): number;
-  /** The step in its four parts, each timed: the same results as step(), for the benchmark's profile. */
+  /** The step in its six parts, each timed: the same results as step(), for the benchmark's profile. */
   profiledStep(byte: number, into: StepProfile): number;
 }
 
@@ -78,10 +80,14 @@ export function wasmStep(k: WasmKernels, config: SomaConfig, w: WeightOffsets, s
       };
       const winner = ex.stepRouter(p, byte);
       into.router += lap();
-      ex.stepLayer1(p);
-      into.layer1 += lap();
-      ex.stepLayer2(p);
-      into.layer2 += lap();
+      ex.stepGates1(p);
+      into.gates1 += lap();
+      ex.stepCells1(p);
+      into.cells1 += lap();
+      ex.stepGates2(p);
+      into.gates2 += lap();
+      ex.stepCells2(p);
+      into.cells2 += lap();
       ex.stepDecoder(p, byte, winner);
       into.decoder += lap();
       into.bytes++;

@@ -12,8 +12,10 @@ export interface KernelExports {
   step(plan: number, byte: number): number;
   stepChunk(plan: number, bytes: number, n: number, rows: number): number;
   stepRouter(plan: number, byte: number): number;
-  stepLayer1(plan: number): void;
-  stepLayer2(plan: number): void;
+  stepGates1(plan: number): void;
+  stepCells1(plan: number): void;
+  stepGates2(plan: number): void;
+  stepCells2(plan: number): void;
   stepDecoder(plan: number, byte: number, winner: number): void;
 }
 

@@ -56,12 +56,12 @@ describe('the WASM whole step', () => {
     wasm.reset();
     for (const b of text) wasm.feedByte(b);
     const logits = bits(wasm.logits);
-    const p: StepProfile = { bytes: 0, router: 0, layer1: 0, layer2: 0, decoder: 0 };
+    const p: StepProfile = { bytes: 0, router: 0, gates1: 0, cells1: 0, gates2: 0, cells2: 0, decoder: 0 };
     wasm.reset();
     for (const b of text) wasm.feedByteProfiled(b, p);
     expect(bits(wasm.logits)).toEqual(logits);
     expect(p.bytes).toBe(text.length);
-    expect(p.layer1 + p.layer2).toBeGreaterThan(0);
+    expect(p.gates1 + p.gates2).toBeGreaterThan(0);
   });
 
   for (const decoderInput of DECODER_INPUTS)
