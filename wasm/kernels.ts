@@ -119,3 +119,6 @@ export function matmul(y: usize, w: usize, b: usize, x: usize, rows: i32, cols: 
     for (; j < batch; j++) store<f32>(y + (<usize>j) * ys + ((<usize>r) << 2), dotRow(wr, x + (<usize>j) * xs, cols) + bias);
   }
 }
+
+// The whole per-byte step, and its parts for the benchmark's profile.
+export { planFields, step, stepCells1, stepCells2, stepChunk, stepDecoder, stepGates1, stepGates2, stepRouter } from './step';

@@ -8,6 +8,7 @@ import { type Backend, type Kernels, jsKernels } from '../model/kernels';
 import { Sampler, type SamplingSettings, distributionStats, logSumExp, samplingError } from '../model/sampler';
 import { weightLayout, weightOffsets } from '../model/weights';
 import { wasmKernels } from './wasm';
+import { CHUNK_BYTES, type StepProfile, type WasmStep, wasmStep, wasmStepFloats } from './wasm-step';
 
 export interface ModelInfo {
   config: SomaConfig;
@@ -45,13 +46,18 @@ export class Session {
   /** Bytes of context in the state since the last reset. */
   contextBytes = 0;
 
+  /** The WASM engine's whole step; the JS engine steps through forward.ts's step() itself. */
+  private readonly whole: WasmStep | null;
+
   private constructor(
     readonly info: ModelInfo,
     private readonly model: Model,
     base: number,
     private readonly memory: () => number,
+    whole: (s: StateLayout, at: number) => WasmStep | null,
   ) {
     this.state = stateLayout(info.config, 1, base);
+    this.whole = whole(this.state, base + this.state.size);
     this.reset();
   }
 
@@ -61,12 +67,14 @@ export class Session {
     const layout = weightLayout(config);
     const floats = layout.total + stateLayout(config, 1, 0).size;
     let kernels: Kernels, base: number, memory: () => number;
+    let whole: (s: StateLayout, at: number) => WasmStep | null = () => null;
     if (backend === 'wasm-simd') {
       if (!wasm) throw new Error('the WASM backend needs the kernels module');
-      const k = await wasmKernels(wasm, floats);
+      const k = await wasmKernels(wasm, floats + wasmStepFloats());
       kernels = k;
       base = k.base;
       memory = () => k.heap.byteLength;
+      whole = (s, at) => wasmStep(k, config, weightOffsets(layout, k.base), s, at);
     } else {
       kernels = jsKernels(new Float32Array(floats));
       base = 0;
@@ -75,7 +83,7 @@ export class Session {
     }
     kernels.heap.set(file.weights, base);
     const info: ModelInfo = { config, provenance: file.provenance, params: paramCount(config), fileBytes: file.fileBytes, sha256: file.sha256, backend };
-    return new Session(info, { config, kernels, w: weightOffsets(layout, base) }, base + layout.total, memory);
+    return new Session(info, { config, kernels, w: weightOffsets(layout, base) }, base + layout.total, memory, whole);
   }
 
   get backend(): Backend {
@@ -115,8 +123,36 @@ export class Session {
 
   /** Advances the state by one byte. */
   feedByte(byte: number): void {
-    this.one[0] = byte;
-    step(this.model, this.state, this.one, this.winners);
+    if (this.whole) this.winners[0] = this.whole.step(byte);
+    else {
+      this.one[0] = byte;
+      step(this.model, this.state, this.one, this.winners);
+    }
+    this.primed = true;
+    this.contextBytes++;
+  }
+
+  /** Advances the state by known bytes (a prompt): the WASM engine takes them a chunk per call. */
+  feed(bytes: Uint8Array): void {
+    if (!this.whole) {
+      for (const b of bytes) this.feedByte(b);
+      return;
+    }
+    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+      const chunk = bytes.subarray(at, at + CHUNK_BYTES);
+      this.winners[0] = this.whole.chunk(chunk, false);
+      this.contextBytes += chunk.length;
+      this.primed = true;
+    }
+  }
+
+  /**
+   * feedByte() in the WASM step's parts, each timed into `into` (the benchmark's profile).
+   * The same results as feedByte(); the JS engine has no parts to time.
+   */
+  feedByteProfiled(byte: number, into: StepProfile): void {
+    if (!this.whole) throw new Error('only the WASM engine has a step profile');
+    this.winners[0] = this.whole.profiledStep(byte, into);
     this.primed = true;
     this.contextBytes++;
   }
@@ -131,6 +167,7 @@ export class Session {
 
   /** Total nats of `bytes` under the model, continuing from the current state. */
   score(bytes: Uint8Array, onByte?: (i: number, nats: number, expert: number) => void): number {
+    if (this.whole && !onByte) return this.scoreChunked(bytes, this.whole);
     this.prime();
     const logits = this.model.kernels.heap;
     const off = this.state.logits;
@@ -144,6 +181,26 @@ export class Session {
     return total;
   }
 
+  /** score() without a callback on the WASM engine: a chunk per call, each byte scored from its row of logits. */
+  private scoreChunked(bytes: Uint8Array, whole: WasmStep): number {
+    this.prime();
+    const heap = this.model.kernels.heap;
+    let total = 0;
+    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+      const chunk = bytes.subarray(at, at + CHUNK_BYTES);
+      // The first byte is scored from the logits before the chunk, byte i from the row after byte i − 1.
+      const logits = this.state.logits;
+      total += logSumExp(heap, logits, 256) - heap[logits + chunk[0]];
+      this.winners[0] = whole.chunk(chunk, true);
+      for (let i = 1; i < chunk.length; i++) {
+        const row = whole.rowAt(i - 1);
+        total += logSumExp(heap, row, 256) - heap[row + chunk[i]];
+      }
+      this.contextBytes += chunk.length;
+    }
+    return total;
+  }
+
   /**
    * Feeds the prompt, then yields `length` generated bytes. Each byte is fed back before the
    * next is drawn, so a caller may stop at any point and the state stays consistent.
@@ -153,10 +210,8 @@ export class Session {
     if (err) throw new RangeError(err);
     const sampler = new Sampler(req);
     this.prime();
-    for (const b of prompt) {
-      this.feedByte(b);
-      sampler.observe(b);
-    }
+    this.feed(prompt);
+    for (const b of prompt) sampler.observe(b);
     const heap = this.model.kernels.heap;
     const off = this.state.logits;
     for (let i = 0; i < req.length; i++) {
