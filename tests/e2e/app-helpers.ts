@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Page, type TestInfo, expect } from '@playwright/test';
-import { type SomaConfig, paramCount } from '../../src/model/config';
+import { type SomaConfig, paramCount, withConfigDefaults } from '../../src/model/config';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = `${ROOT}dist`;
@@ -13,7 +13,7 @@ export const weights = (): Buffer => readFileSync(WEIGHTS_PATH);
 export const shippedConfig = (): SomaConfig => {
   const bytes = weights();
   const len = bytes.readUInt32LE(8);
-  return JSON.parse(bytes.subarray(12, 12 + len).toString('utf8')).config;
+  return withConfigDefaults(JSON.parse(bytes.subarray(12, 12 + len).toString('utf8')).config) as SomaConfig;
 };
 export const shippedParams = (): string => paramCount(shippedConfig()).toLocaleString('en');
 
