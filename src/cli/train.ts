@@ -194,16 +194,25 @@ export async function train(argv: string[]): Promise<void> {
   let theta: Float32Array;
   let restored: ReturnType<typeof loadState> | null = null;
   if (a.flags.has('resume')) {
-    if (!existsSync(statePath)) throw new UsageError(`--resume: no ${statePath}`);
     if (decoderInput) throw new UsageError('--decoder-input cannot change on --resume');
-    restored = loadState(statePath, (s) => weightLayout(s.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' }).total);
-    run = restored.run;
+    const runPath = join(outDir, 'run.json'), weightsPath = join(outDir, 'soma.bin');
+    if (existsSync(statePath)) {
+      restored = loadState(statePath, (s) => weightLayout(s.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' }).total);
+      run = restored.run;
+      theta = restored.theta;
+    } else if (existsSync(runPath) && existsSync(weightsPath)) {
+      // A run kept as run.json and its weights (docs/training.md): its schedule, step sizes and
+      // normaliser statistics carry on; the momentum and the streams start afresh.
+      run = JSON.parse(readFileSync(runPath, 'utf8')) as RunState;
+      theta = (await readSoma(await readInput(weightsPath, 'weights'))).weights;
+      if (!quiet) process.stderr.write(`resuming from ${runPath} and ${weightsPath}: fresh momentum and streams\n`);
+    } else throw new UsageError(`--resume: no ${statePath}, nor ${runPath} beside ${weightsPath}`);
     config = run.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' };
+    if (theta.length !== weightLayout(config).total) throw new UsageError(`--resume: the weights do not fit the run's model`);
     // A resumed run keeps its own settings, but for those given again (say, a lower --lr to cool down).
     for (const k of given) if (FIXED_ON_RESUME.includes(k) && cfg[k] !== run.cfg[k]) throw new UsageError(`--${k} cannot change on --resume (the run has ${run.cfg[k]})`);
     cfg = { ...TRAIN_DEFAULTS, ...BEFORE_BLOCK_STEPS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
     run.cfg = cfg;
-    theta = restored.theta;
   } else {
     run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, model: config, best: Infinity, history: [], snapshots: [] };
     if (initPath) {
@@ -237,6 +246,7 @@ export async function train(argv: string[]): Promise<void> {
     const w = snap[0].theta;
     atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, provenance(run, val, cfg)));
     saveState(statePath, run, w, snap[0].momentum, snap);
+    atomicWrite(join(outDir, 'run.json'), JSON.stringify(run)); // what --resume needs beside soma.bin when state.bin is gone
     return w;
   };
 

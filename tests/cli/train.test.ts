@@ -1,5 +1,5 @@
 // The trainer end to end on a tiny run: files, provenance, and an exact resume.
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +88,24 @@ describe('soma train', () => {
     await train(['--data', data, '--out', join(data, 'wide'), '--resume', '--stop-at', '10', '--quiet']);
     expect((await readSoma(readFileSync(join(data, 'wide', 'soma.bin')))).provenance.steps).toBe(narrow.provenance.steps + 10);
     await expect(train(['--data', data, '--out', join(data, 'x'), ...TINY, '--decoder-input', 'h3'])).rejects.toThrow(/--decoder-input must be one of/);
+  });
+
+  it('without state.bin, --resume continues from run.json and soma.bin: the same schedule and step sizes, fresh momentum and streams', async () => {
+    const data = corpus();
+    const out = join(data, 'run');
+    await train(['--data', data, '--out', out, ...TINY, '--stop-at', '5']);
+    const kept = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(kept.step).toBe(5);
+    expect(kept.v.length).toBeGreaterThan(0); // the normaliser's statistics
+    rmSync(join(out, 'state.bin'));
+    await train(['--data', data, '--out', out, '--resume', '--stop-at', '10', '--quiet']);
+    const after = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(after.step).toBe(10);
+    expect(after.n[kept.n.findIndex((x: number) => x > 0)]).toBeGreaterThan(kept.n.find((x: number) => x > 0)); // the same statistics, observed further
+    expect((await readSoma(readFileSync(join(out, 'soma.bin')))).provenance.steps).toBe(10);
+    rmSync(join(out, 'state.bin'));
+    rmSync(join(out, 'run.json'));
+    await expect(train(['--data', data, '--out', out, '--resume', '--quiet'])).rejects.toThrow(/no .*state\.bin, nor .*run\.json/);
   });
 
   it('refuses a trainer state of another version', async () => {
