@@ -9,21 +9,19 @@
 //   estimate for z_e alone: K estimates per pair of passes ("per-expert credit").
 // - shared steps: the embedding and router (everything the experts share) get one perturbation,
 //   judged by the total loss.
-// - head steps: only the experts' decoders move, so the LSTM features of a window are computed
-//   once (unperturbed) and cached; each ± pair then costs only the decoders, about 1/15 of a step.
-//   Per-expert credit applies as in expert steps.
-// - block steps: block-wise perturbation of the decoders, on the cached features. Each block is one
-//   row of a decoder matrix with its bias, perturbed alone (everything else at θ), so the perturbed
-//   model's loss on every cached byte follows exactly, and cheaply, from one pass at θ:
-//   - row steps: output row v, [W2[v,:], b2[v]], moves logit v alone: V·K estimates per pass,
-//     each over M + 1 weights;
-//   - unit steps: hidden unit u, [W1[u,:], b1[u]], moves GELU unit u alone, so the logits along
-//     W2[:, u]: M·K estimates per pass, each over D + 1 weights (D: the decoder's input width).
+// - steps on cached features (cached-features.ts): only the decoders move, so the LSTM features of
+//   a window are computed once at θ and kept:
+//   - head steps: a decoder's weights perturbed at once, per-expert credit as in expert steps;
+//   - block steps: each row of a decoder matrix with its bias perturbed alone, the perturbed
+//     model's exact loss following from the one pass at θ: row steps (output row v, [W2[v,:], b2[v]],
+//     V·K estimates per pass, each over M + 1 weights) and unit steps (hidden unit u,
+//     [W1[u,:], b1[u]], M·K estimates per pass, each over D + 1 weights; D the decoder's input width).
 import { type SomaConfig, decoderWidth } from '../model/config';
-import { type Elementwise, type Model, type StateLayout, decode, stateLayout, step } from '../model/forward';
+import { type Elementwise, type Model, type StateLayout, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { weightLayout, weightOffsets } from '../model/weights';
+import { CachedFeatures } from './cached-features';
 import { type NllRows, type RowDiffs, type UnitDiffs, tsNll, tsRowDiffs, tsUnitDiffs } from './losses';
 
 /** Which weights a step perturbs: every expert's whole set, the decoders, or the shared weights. */
@@ -122,13 +120,7 @@ export class Shard {
   private readonly bytes: Uint8Array; // [B] one byte of every stream
   private readonly winners: Int32Array; // [B]
   private zFor = ''; // the step and phase z was last made for
-  // The head and block steps' cache: one window's decoder inputs, grouped by winning expert.
-  private readonly rows: number; // B·T
-  private readonly cache: { dec: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, D], [rows, M], [rows, V], [rows, max(V, 2M)]
-  private readonly cacheTargets: Uint8Array; // [rows] grouped like dec
-  private readonly cacheStart: Int32Array; // [K + 1] expert e's rows are cacheStart[e] .. cacheStart[e+1]
-  private readonly rowLosses: Float64Array; // [rows]
-  private cacheValid = false;
+  private readonly cached: CachedFeatures; // the head and block steps' window of decoder inputs
 
   private readonly nll: NllRows;
   private readonly rowDiffs: RowDiffs;
@@ -148,18 +140,11 @@ export class Shard {
     this.targets = new Uint8Array(batch);
     this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
-    this.rows = batch * window;
-    const { mlpHidden: M, vocab: V } = config;
-    const D = decoderWidth(config);
-    const c0 = this.s.ur + this.s.size;
-    this.cache = { dec: c0, hid: c0 + this.rows * D, logits: c0 + this.rows * (D + M), shift: c0 + this.rows * (D + M + V) };
-    this.cacheTargets = new Uint8Array(this.rows);
-    this.cacheStart = new Int32Array(config.experts + 1);
-    this.rowLosses = new Float64Array(this.rows);
     this.theta = theta.slice();
     this.momentum = new Float32Array(theta.length);
     this.groups = paramGroups(config);
     this.z = new Float32Array(theta.length);
+    this.cached = new CachedFeatures(this.model, { nll: this.nll, rowDiffs: this.rowDiffs, unitDiffs: this.unitDiffs }, batch * window, this.s.ur + this.s.size);
     this.start = new Float32Array(this.s.size);
     this.endPlus = new Float32Array(this.s.size);
     this.bytes = new Uint8Array(batch);
@@ -172,8 +157,7 @@ export class Shard {
 
   /** Heap floats this shard needs: weights, the state of B streams, and the head and row steps' cache. */
   static heapFloats(config: SomaConfig, batch: number, window: number): number {
-    const { mlpHidden: M, vocab: V } = config;
-    return weightLayout(config).total + stateLayout(config, batch, 0).size + batch * window * (decoderWidth(config) + M + V + Math.max(V, 2 * M));
+    return weightLayout(config).total + stateLayout(config, batch, 0).size + CachedFeatures.floats(config, batch * window);
   }
 
   private slicesOf(phase: Phase): Slice[][] {
@@ -246,17 +230,14 @@ export class Shard {
     });
   }
 
-  /**
-   * Reads the next window at θ itself and caches, for every byte, the winner's decoder input and the
-   * byte to predict, grouped by expert so each expert's decoder runs as one batched product.
-   */
-  private refreshCache(): void {
+  /** Reads the next window at θ itself into the cache; returns the bytes of text it read. */
+  private readIntoCache(): number {
     const { s, heap, winners } = this;
-    const K = this.config.experts;
     const D = decoderWidth(this.config);
-    const dec = new Float32Array(this.rows * D);
-    const win = new Int32Array(this.rows);
-    const tgt = new Uint8Array(this.rows);
+    const rows = this.batch * this.window;
+    const dec = new Float32Array(rows * D);
+    const win = new Int32Array(rows);
+    const tgt = new Uint8Array(rows);
     this.loadWeights('heads', 0);
     this.readWindow((t) => {
       for (let j = 0; j < this.batch; j++) {
@@ -267,99 +248,23 @@ export class Shard {
       }
     });
     this.advance();
-    // Group the rows by expert (a counting sort).
-    const start = this.cacheStart;
-    start.fill(0);
-    for (const e of win) start[e + 1]++;
-    for (let e = 0; e < K; e++) start[e + 1] += start[e];
-    const next = start.slice(0, K);
-    for (let r = 0; r < this.rows; r++) {
-      const at = next[win[r]]++;
-      heap.set(dec.subarray(r * D, (r + 1) * D), this.cache.dec + at * D);
-      this.cacheTargets[at] = tgt[r];
-    }
-    this.cacheValid = true;
-  }
-
-  /** Reads the next window into the cache unless one is live; returns the bytes of text it read. */
-  private readCache(): number {
-    if (this.cacheValid) return 0;
-    this.refreshCache();
-    return this.rows;
-  }
-
-  /** A head step's ± pair over the cached window. */
-  private evaluateHeads(stepSeed: number, eps: number): PassLoss {
-    const { experts: K, mlpHidden: M, vocab: V } = this.config;
-    const D = decoderWidth(this.config);
-    const consumed = this.readCache();
-    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed };
-    this.makeZ(stepSeed, 'heads');
-    const { cache, cacheStart: start, rowLosses, heap } = this;
-    for (const [sign, into] of [[1, out.plus], [-1, out.minus]] as const) {
-      this.loadWeights('heads', sign * eps);
-      for (let e = 0; e < K; e++) {
-        const n = start[e + 1] - start[e];
-        out.count[e] = n;
-        if (n === 0) continue;
-        const r0 = start[e];
-        decode(this.model, e, cache.dec + r0 * D, cache.hid + r0 * M, cache.logits + r0 * V, n);
-        this.nll(heap, cache.logits + r0 * V, n, this.cacheTargets.subarray(r0, r0 + n), rowLosses);
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += rowLosses[i];
-        into[e] = sum;
-      }
-    }
-    return out;
-  }
-
-  /**
-   * A block step over the cached window: every block (row of the phase's matrix, with its bias) of
-   * every expert perturbed alone by ±εz_j; the exact loss differences follow from the pass at θ
-   * (RowDiffs, UnitDiffs). The ± losses are both reported as the loss at θ.
-   */
-  private evaluateBlocks(stepSeed: number, eps: number, phase: BlockPhase): PassLoss {
-    const { experts: K, mlpHidden: M, vocab: V } = this.config;
-    const D = decoderWidth(this.config);
-    const consumed = this.readCache();
-    const N = phase === 'rows' ? V : M;
-    const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.rows, consumed, blocks: new Float64Array(K * N) };
-    this.makeZ(stepSeed, phase);
-    const { cache, cacheStart: start, heap, z, theta } = this;
-    const { kernels, w } = this.model;
-    this.loadWeights('heads', 0);
-    this.groups[phase].forEach(([W, b], e) => {
-      const n = start[e + 1] - start[e];
-      out.count[e] = n;
-      if (n === 0) return;
-      const r0 = start[e];
-      const dec = cache.dec + r0 * D, hid = cache.hid + r0 * M, logits = cache.logits + r0 * V, shift = cache.shift + r0 * Math.max(V, 2 * M);
-      const targets = this.cacheTargets.subarray(r0, r0 + n);
-      decode(this.model, e, dec, hid, logits, n);
-      this.nll(heap, logits, n, targets, this.rowLosses);
-      for (let i = 0; i < n; i++) out.plus[e] += this.rowLosses[i];
-      out.minus[e] = out.plus[e];
-      const pre = shift + n * M; // units: [n, M] after the shifts
-      if (phase === 'units') kernels.matmul(pre, w.mlpW1 + e * M * D, w.mlpB1 + e * M, dec, M, D, n);
-      // shift[r, j] = z_j·x_r + z_bj over the matrix's input x (hid for rows, dec for units): z as a
-      // matrix in place of expert e's own, through the kernels' product, then θ back.
-      const wAt = w.embed + W.offset, bAt = w.embed + b.offset;
-      heap.set(z.subarray(W.offset, W.offset + W.size), wAt);
-      heap.set(z.subarray(b.offset, b.offset + b.size), bAt);
-      kernels.matmul(shift, wAt, bAt, phase === 'rows' ? hid : dec, N, phase === 'rows' ? M : D, n);
-      heap.set(theta.subarray(W.offset, W.offset + W.size), wAt);
-      heap.set(theta.subarray(b.offset, b.offset + b.size), bAt);
-      const diff = out.blocks!.subarray(e * N, (e + 1) * N);
-      if (phase === 'rows') this.rowDiffs(heap, logits, shift, n, targets, eps, diff);
-      else this.unitDiffs(heap, logits, pre, shift, w.mlpW2 + e * V * M, n, M, targets, eps, diff);
-    });
-    return out;
+    this.cached.store(win, tgt, dec);
+    return rows;
   }
 
   /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
-    if (phase === 'heads') return this.evaluateHeads(stepSeed, eps);
-    if (isBlockPhase(phase)) return this.evaluateBlocks(stepSeed, eps, phase);
+    if (phase === 'heads' || isBlockPhase(phase)) {
+      const consumed = this.cached.valid ? 0 : this.readIntoCache();
+      this.makeZ(stepSeed, phase);
+      let out: PassLoss;
+      if (phase === 'heads') out = this.cached.headStep((scale) => this.loadWeights('heads', scale), eps);
+      else {
+        this.loadWeights('heads', 0);
+        out = this.cached.blockStep(phase, this.groups[phase], this.z, this.theta, eps);
+      }
+      return { ...out, consumed };
+    }
     const K = this.config.experts;
     const { s, heap } = this;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window, consumed: this.batch * this.window };
@@ -383,7 +288,7 @@ export class Shard {
    * Block steps have a coefficient per block: coef[e·N + j] along block j of expert e.
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
-    if (!onCachedFeatures(phase)) this.cacheValid = false; // the features moved
+    if (!onCachedFeatures(phase)) this.cached.valid = false; // the features moved
     if (isBlockPhase(phase)) {
       this.makeZ(stepSeed, phase);
       this.groups[phase].forEach(([W, b], e) => {
