@@ -31,6 +31,8 @@ export class SomaTimelapsePanel extends LitElement {
   @property({ type: Boolean }) active = false;
   @state() private prompt = 'The ';
   @state() private seed = 1;
+  /** Why the seed typed was refused ('' when it was taken). */
+  @state() private seedHint = '';
   private readonly timelapse = new TimelapseController(this, () => (this.engine ? { engine: this.engine, backend: this.backend, fetchFile: (path) => fetchWeights(path, () => {}) } : undefined));
 
   static override styles = [
@@ -121,7 +123,11 @@ export class SomaTimelapsePanel extends LitElement {
   private onSeed(e: Event): void {
     const input = e.target as HTMLInputElement;
     const v = Number(input.value);
-    if (input.value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) return; // the input's own validity shows it
+    if (input.value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      this.seedHint = `Seed must be a whole number from 0 to 4,294,967,295: ${input.value.trim() || 'nothing'} is refused, and seed ${this.seed} is still in use.`;
+      return;
+    }
+    this.seedHint = '';
     this.seed = v;
     this.show(this.timelapse.selected);
   }
@@ -144,11 +150,12 @@ export class SomaTimelapsePanel extends LitElement {
       </p>
       <div class="row">
         <label>Prompt <input type="text" .value=${this.prompt} @change=${this.onPrompt} /></label>
-        <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} @change=${this.onSeed} /></label>
+        <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} aria-invalid=${this.seedHint ? 'true' : 'false'} aria-describedby="seed-hint" @change=${this.onSeed} /></label>
         ${t.playing
           ? html`<button @click=${() => t.stopPlaying()}>Stop</button>`
           : html`<button ?disabled=${!r} @click=${() => void t.play(() => this.request())}>Play from the start</button>`}
       </div>
+      ${this.seedHint ? html`<p id="seed-hint" class="error" role="alert">${this.seedHint}</p>` : nothing}
       ${r ? nothing : html`<p class="error" role="alert">The time-lapse waits for valid settings.</p>`}
       <div class="scrub">
         <input
