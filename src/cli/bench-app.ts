@@ -7,6 +7,9 @@
 // Each figure is the time from navigation start until the model is ready, plus the time from a
 // Generate click until the first byte arrives on the page, as if the click came the instant the
 // page was ready. The throttled rows emulate a 20 Mbit/s link with 40 ms of latency (page requests).
+// Then, on a warm page, a 20,000-byte generation: the worst gap between animation frames and the
+// longest main-thread task while it streams, the time from the click to the last byte on screen,
+// and how long Stop takes to show "stopped" in the middle of one.
 import type { BrowserContext, Page } from '@playwright/test';
 import { MARK_FIRST_BYTE, MARK_READY } from '../ui/engine-controller';
 import { numberFlag, parseArgs } from './args';
@@ -54,6 +57,53 @@ async function visitTwice(context: BrowserContext, url: string, throttle: boolea
   return { first, warm };
 }
 
+interface Responsiveness {
+  maxGapMs: number; // the longest time between two animation frames while it streamed
+  longestTaskMs: number; // the longest main-thread task (PerformanceObserver 'longtask'), 0 if none over 50 ms
+  shownMs: number; // Generate click → the last byte on screen
+  stopMs: number; // Stop click (mid-generation) → "stopped" on screen
+}
+
+/** Runs in the page: a 20,000-byte generation watched frame by frame, then one stopped halfway. */
+const RESPONSIVENESS = `(async () => {
+  const find = (root, sel) => {
+    const hit = root.querySelector(sel);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const inner = find(el.shadowRoot, sel); if (inner) return inner; }
+    return null;
+  };
+  const status = find(document, 'p.status');
+  const until = (text) => new Promise((resolve) => { const check = () => (status.textContent.includes(text) ? resolve(performance.now()) : requestAnimationFrame(check)); check(); });
+  const length = find(document, '#length');
+  length.value = '20000';
+  length.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  await new Promise((r) => setTimeout(r, 100));
+  let longest = 0;
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration); }).observe({ type: 'longtask' });
+  let maxGap = 0, last = performance.now(), watching = true;
+  const tick = (t) => { maxGap = Math.max(maxGap, t - last); last = t; if (watching) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  const t0 = performance.now();
+  find(document, '#generate').click();
+  const shown = (await until('Generated')) - t0;
+  watching = false;
+  find(document, '#generate').click();
+  await new Promise((r) => setTimeout(r, 1000));
+  const s0 = performance.now();
+  find(document, '#stop').click();
+  const stop = (await until('(stopped)')) - s0;
+  return { maxGapMs: maxGap, longestTaskMs: longest, shownMs: shown, stopMs: stop };
+})()`;
+
+async function responsiveness(context: BrowserContext, url: string): Promise<Responsiveness> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
+  const r = (await page.evaluate(RESPONSIVENESS)) as Responsiveness;
+  await page.close();
+  return r;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -77,6 +127,16 @@ async function main(): Promise<void> {
         console.log(`${net.padEnd(12)} ${(visit === 'first' ? 'first visit' : 'warm reload').padEnd(13)} ${ready.toFixed(0).padStart(6)}   ${byte.toFixed(1).padStart(11)}   ${total.toFixed(0).padStart(7)}`);
       }
     }
+    const rows: Responsiveness[] = [];
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      rows.push(await responsiveness(context, url));
+      await context.close();
+    }
+    const m = (k: keyof Responsiveness) => median(rows.map((r) => r[k])).toFixed(0);
+    console.log(`\nA 20,000-byte generation in the page (median of ${runs}, ms; Stop clicked 1 s into a second one)`);
+    console.log('worst frame gap   longest task   click → last byte   Stop → "stopped"');
+    console.log(`${m('maxGapMs').padStart(15)}   ${m('longestTaskMs').padStart(12)}   ${m('shownMs').padStart(17)}   ${m('stopMs').padStart(16)}`);
   });
 }
 

@@ -17,6 +17,7 @@ import type { WeightsFileEvent } from './soma-weights-picker';
 import { SettingsController } from './settings-controller';
 import { ShellController } from './shell-controller';
 import { controls } from './theme';
+import { PrefetchController, TimelapsePrefetch } from './timelapse-prefetch';
 import { type WeightsSetup, WeightsController } from './weights-controller';
 import './soma-about';
 import './soma-controls';
@@ -57,6 +58,7 @@ export class SomaApp extends LitElement {
   private engine?: EngineController;
   private weights?: WeightsController;
   private shell?: ShellController;
+  private readonly prefetch = new PrefetchController(this, new TimelapsePrefetch());
 
   static override styles = [
     controls,
@@ -159,6 +161,11 @@ export class SomaApp extends LitElement {
     void this.weights.start();
   }
 
+  protected override updated(): void {
+    // Once the first visit has stored the app and the model, the time-lapse follows, in the background.
+    if (this.shell?.state.kind === 'offline-ready' && this.weights?.stored && this.services?.timelapseEngine) void this.prefetch.prefetch.start();
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('keydown', this.onKey);
@@ -246,6 +253,7 @@ export class SomaApp extends LitElement {
           .storage=${w?.storage}
           ?weightsReady=${ready}
           ?weightsStored=${!!w?.stored}
+          .timelapse=${this.services?.timelapseEngine ? this.prefetch.state : null}
           .note=${w?.note ?? ''}
           @apply-update=${() => this.shell?.applyUpdate()}
         ></soma-notices>
@@ -264,6 +272,7 @@ export class SomaApp extends LitElement {
             .engine=${this.services?.timelapseEngine}
             .backend=${this.services?.backend ?? 'auto'}
             .settings=${this.settings.value}
+            .offline=${this.prefetch.state}
           ></soma-timelapse-panel>
           <soma-write-panel
             ?hidden=${mode !== 'generate'}

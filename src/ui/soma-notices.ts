@@ -4,6 +4,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ShellState } from '../boot/service-worker';
 import type { StoreMode } from '../store/weights-store';
+import type { PrefetchState } from './timelapse-prefetch';
 import { controls } from './theme';
 
 @customElement('soma-notices')
@@ -15,6 +16,8 @@ export class SomaNotices extends LitElement {
   /** Whether they are in IndexedDB, for the next visit. */
   @property({ type: Boolean }) weightsStored = false;
   @property() note = '';
+  /** The time-lapse's frames for offline use; null where there is no time-lapse (file://). */
+  @property({ attribute: false }) timelapse: PrefetchState | null = null;
 
   static override styles = [
     controls,
@@ -67,8 +70,14 @@ export class SomaNotices extends LitElement {
     if (!s) return nothing;
     if (s.kind === 'update-waiting')
       return html`<li class="update">new version — <button class="primary" @click=${this.reload}>reload</button></li>`;
-    // Offline needs both the app shell cached and the weights stored.
-    if (s.kind === 'offline-ready' && this.weightsStored) return html`<li class="ok">ready to work offline</li>`;
+    // Offline needs the app shell cached, the weights stored, and the time-lapse's frames saved.
+    if (s.kind === 'offline-ready' && this.weightsStored) {
+      const t = this.timelapse;
+      if (!t || t.kind === 'saved') return html`<li class="ok">ready to work offline</li>`;
+      if (t.kind === 'saving')
+        return html`<li class="warn">saving the time-lapse for offline use: ${t.done} of ${t.total} frames <progress max=${t.total} .value=${t.done} aria-label="Time-lapse frames saved"></progress></li>`;
+      if (t.kind === 'no-room' || t.kind === 'failed') return html`<li class="warn">works offline, except the Time-lapse: ${t.reason}</li>`;
+    }
     if (s.kind === 'unsupported') return html`<li class="warn">no offline copy: ${s.reason}</li>`;
     if (s.kind === 'failed') return html`<li class="warn" title=${s.reason}>no offline copy: the service worker could not be registered</li>`;
     return nothing;

@@ -21,6 +21,15 @@ const watch = (page: Page) =>
     };
     requestAnimationFrame(tick);
   });
+/**
+ * Slows the page's main thread, as on a phone or a machine with its cores busy (where the issue
+ * saw Stop wait 17 s); the engine's worker runs at full speed.
+ */
+async function slowMainThread(page: Page, rate = 4): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+}
+
 const watched = (page: Page) =>
   page.evaluate(() => {
     const w = window as unknown as { __watch: { maxGap: number; longest: number; stop: boolean } };
@@ -42,10 +51,12 @@ const clickAndTime = (page: Page, button: string, until: string) =>
           }
           return null;
         };
-        const statusLine = find(document, 'soma-write-panel')!.shadowRoot!.querySelector('p.status')!;
+        const statusLine = find(document, 'p.status')!;
         const t0 = performance.now();
         (find(document, button) as HTMLElement).click();
-        const check = () => (statusLine.textContent!.includes(until) ? resolve(performance.now() - t0) : requestAnimationFrame(check));
+        // Gives up after 20 s (a run that was not stopped ends by then): Infinity, a clear failure.
+        const check = () =>
+          statusLine.textContent!.includes(until) ? resolve(performance.now() - t0) : performance.now() - t0 > 20_000 ? resolve(Infinity) : requestAnimationFrame(check);
         check();
       }),
     { button, until },
@@ -75,11 +86,14 @@ test('a 20,000-byte generation never stalls the page, keeps the output small, an
 
 for (const how of ['Stop', 'Escape'] as const)
   test(`${how} ends a long generation at once`, async ({ page }) => {
-    await page.goto('/');
+    await page.goto('./?backend=js'); // the slower engine: a 20,000-byte run lasts long enough to stop late in it
     await waitReady(page);
+    await page.getByLabel('colour by expert').check();
     await page.getByLabel('Length (bytes)').fill('20000');
+    await slowMainThread(page);
     await page.getByRole('button', { name: 'Generate' }).click();
-    await expect.poll(async () => (await output(page).textContent())!.length, { timeout: 30_000 }).toBeGreaterThan(3000);
+    // Late in the run, where a page that keeps a node per byte has the most to lay out.
+    await expect.poll(async () => (await output(page).textContent())!.length, { timeout: 30_000, intervals: [50] }).toBeGreaterThan(8000);
     let ms: number;
     if (how === 'Stop') ms = await clickAndTime(page, '#stop', '(stopped)');
     else {
@@ -89,7 +103,8 @@ for (const how of ['Stop', 'Escape'] as const)
       await expect(status(page)).toContainText('(stopped)', { timeout: 5000 });
       ms = Date.now() - t0;
     }
-    expect(ms, 'from the key or click to "stopped" on screen, ms').toBeLessThan(1000);
+    console.log(`${how}: ${ms.toFixed(0)} ms to "stopped" on screen`);
+    expect(ms, 'from the key or click to "stopped" on screen, ms').toBeLessThan(how === 'Stop' ? 500 : 1000); // Escape's time includes the test's round trips
     const length = (await output(page).textContent())!.length;
     expect(length).toBeLessThan(20_000 + 10);
     await page.waitForTimeout(300);
