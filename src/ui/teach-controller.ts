@@ -85,6 +85,11 @@ export class TeachController implements ReactiveController {
   private async run(text: Uint8Array | null): Promise<void> {
     const d = this.deps();
     if (!d || this.phase === 'teaching' || this.phase === 'starting' || !d.state.claim('teaching')) return;
+    let claimed = true;
+    const free = () => {
+      if (claimed) d.state.release('teaching'); // once: a resumed run may hold the claim by then
+      claimed = false;
+    };
     this.phase = text ? 'starting' : 'teaching';
     this.error = undefined;
     this.note = undefined;
@@ -104,12 +109,13 @@ export class TeachController implements ReactiveController {
         this.update();
       }
       this.phase = 'paused';
+      free(); // saving needs no claim: the engine answers an export between anything
       await this.save();
     } catch (e) {
       this.error = (e as Error).message;
       this.phase = this.weights.tuned ? 'paused' : 'idle';
     } finally {
-      d.state.release('teaching');
+      free();
     }
     this.update();
   }
