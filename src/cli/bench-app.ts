@@ -26,7 +26,7 @@ async function measure(page: Page): Promise<Timing> {
   await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
   // Click inside the page, timing from there: no round trip to this process in the figure.
   const clickAt = await page.evaluate(`(() => {
-    const button = document.querySelector('soma-app').shadowRoot.querySelector('soma-prompt').shadowRoot.querySelector('#generate');
+    const button = document.querySelector('soma-app').shadowRoot.querySelector('soma-write-panel').shadowRoot.querySelector('soma-prompt').shadowRoot.querySelector('#generate');
     const t = performance.now();
     button.click();
     return t;
@@ -65,7 +65,7 @@ interface Responsiveness {
 }
 
 /** Runs in the page: a 20,000-byte generation watched frame by frame, then one stopped halfway. */
-const RESPONSIVENESS = `(async () => {
+const responsivenessScript = (colored: boolean) => `(async () => {
   const find = (root, sel) => {
     const hit = root.querySelector(sel);
     if (hit) return hit;
@@ -74,6 +74,7 @@ const RESPONSIVENESS = `(async () => {
   };
   const status = find(document, 'p.status');
   const until = (text) => new Promise((resolve) => { const check = () => (status.textContent.includes(text) ? resolve(performance.now()) : requestAnimationFrame(check)); check(); });
+  if (${colored}) find(document, 'soma-write-panel').shadowRoot.querySelector('input[type=checkbox]').click();
   const length = find(document, '#length');
   length.value = '20000';
   length.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
@@ -95,11 +96,11 @@ const RESPONSIVENESS = `(async () => {
   return { maxGapMs: maxGap, longestTaskMs: longest, shownMs: shown, stopMs: stop };
 })()`;
 
-async function responsiveness(context: BrowserContext, url: string): Promise<Responsiveness> {
+async function responsiveness(context: BrowserContext, url: string, colored: boolean): Promise<Responsiveness> {
   const page = await context.newPage();
   await page.goto(url);
   await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
-  const r = (await page.evaluate(RESPONSIVENESS)) as Responsiveness;
+  const r = (await page.evaluate(responsivenessScript(colored))) as Responsiveness;
   await page.close();
   return r;
 }
@@ -127,16 +128,18 @@ async function main(): Promise<void> {
         console.log(`${net.padEnd(12)} ${(visit === 'first' ? 'first visit' : 'warm reload').padEnd(13)} ${ready.toFixed(0).padStart(6)}   ${byte.toFixed(1).padStart(11)}   ${total.toFixed(0).padStart(7)}`);
       }
     }
-    const rows: Responsiveness[] = [];
-    for (let i = 0; i < runs; i++) {
-      const context = await browser.newContext();
-      rows.push(await responsiveness(context, url));
-      await context.close();
-    }
-    const m = (k: keyof Responsiveness) => median(rows.map((r) => r[k])).toFixed(0);
     console.log(`\nA 20,000-byte generation in the page (median of ${runs}, ms; Stop clicked 1 s into a second one)`);
-    console.log('worst frame gap   longest task   click → last byte   Stop → "stopped"');
-    console.log(`${m('maxGapMs').padStart(15)}   ${m('longestTaskMs').padStart(12)}   ${m('shownMs').padStart(17)}   ${m('stopMs').padStart(16)}`);
+    console.log('colour by expert   worst frame gap   longest task   click → last byte   Stop → "stopped"');
+    for (const colored of [false, true]) {
+      const rows: Responsiveness[] = [];
+      for (let i = 0; i < runs; i++) {
+        const context = await browser.newContext();
+        rows.push(await responsiveness(context, url, colored));
+        await context.close();
+      }
+      const m = (k: keyof Responsiveness) => median(rows.map((r) => r[k])).toFixed(0);
+      console.log(`${(colored ? 'on' : 'off').padEnd(16)}   ${m('maxGapMs').padStart(15)}   ${m('longestTaskMs').padStart(12)}   ${m('shownMs').padStart(17)}   ${m('stopMs').padStart(16)}`);
+    }
   });
 }
 

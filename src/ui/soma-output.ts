@@ -77,7 +77,7 @@ export class SomaOutput extends LitElement {
           this.paint(seg);
         }
       },
-      { root: this.box, rootMargin: '300px 0px' },
+      { root: this.box, rootMargin: '100px 0px' },
     );
   }
 
