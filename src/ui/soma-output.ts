@@ -2,7 +2,9 @@
 // The text lives in segments of about SEGMENT_CHARS characters, each one text node, so a long
 // output costs a few dozen nodes, not one per byte. "Colour by expert" paints only the segments
 // in view (and a margin) as runs of one expert's bytes; a segment that scrolls away goes back to
-// plain text, so the number of elements stays bounded however long the output grows.
+// plain text, so the number of elements stays bounded however long the output grows. A segment
+// that starts a line is a block of its own, so appending to the last one lays out that block
+// alone, not every coloured run above it.
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { Utf8Stream } from '../model/utf8';
@@ -12,6 +14,8 @@ import { controls } from './theme';
 
 /** Characters per segment: small enough that the segments in view hold a few thousand spans at most. */
 export const SEGMENT_CHARS = 512;
+/** A text with no line break is cut into inline segments of this size at most. */
+const MAX_INLINE_CHARS = 4 * SEGMENT_CHARS;
 
 interface Segment {
   el: HTMLSpanElement;
@@ -48,6 +52,9 @@ export class SomaOutput extends LitElement {
       }
       .prompt {
         font-weight: 700;
+      }
+      .block {
+        display: block; /* begins after a line break, so the break it makes was in the text already */
       }
       #text:empty::before {
         content: 'The generated text appears here.';
@@ -102,8 +109,9 @@ export class SomaOutput extends LitElement {
     return span;
   }
 
-  private newSegment(): Segment {
+  private newSegment(block: boolean): Segment {
     const el = document.createElement('span');
+    if (block) el.className = 'block';
     el.append('');
     this.box.append(el);
     // A new segment starts where the reader is when they follow the end, so it starts in view.
@@ -117,7 +125,15 @@ export class SomaOutput extends LitElement {
   private appendText(text: string, expert: number): void {
     if (!text) return;
     let seg = this.segments.at(-1);
-    if (!seg || seg.text.length >= SEGMENT_CHARS) seg = this.newSegment();
+    const nl = text.indexOf('\n');
+    if (seg && seg.text.length >= SEGMENT_CHARS && nl >= 0 && nl < text.length - 1) {
+      // Long enough: end this segment with its line, and start a block with the next.
+      this.appendText(text.slice(0, nl + 1), expert);
+      this.appendText(text.slice(nl + 1), expert);
+      return;
+    }
+    const lineDone = !!seg?.text.endsWith('\n');
+    if (!seg || (seg.text.length >= SEGMENT_CHARS && lineDone) || seg.text.length >= MAX_INLINE_CHARS) seg = this.newSegment(lineDone);
     seg.text += text;
     const sameRun = seg.runs.length > 0 && this.lastExpert === expert;
     if (sameRun) seg.runs[seg.runs.length - 1] += text;
