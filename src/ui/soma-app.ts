@@ -247,7 +247,7 @@ export class SomaApp extends LitElement {
     const tuned = es?.weights.tuned;
     return html`
       <div class="top">
-        <soma-model-header .info=${info} .modelLabel=${es?.label ?? 'original'} .activity=${es?.activity ?? 'loading'}></soma-model-header>
+        <soma-model-header .info=${info} .modelLabel=${es?.label ?? 'original'} .activity=${ready && es ? es.activity : 'loading'}></soma-model-header>
         <soma-notices
           .shell=${this.shell?.state}
           .storage=${w?.storage}

@@ -25,6 +25,7 @@ export class SomaNotices extends LitElement {
       :host {
         display: block;
         font-size: 0.875rem;
+        min-height: 2rem; /* one badge's room, kept before the first arrives: the page below stays put */
       }
       ul {
         display: flex;
@@ -51,6 +52,9 @@ export class SomaNotices extends LitElement {
         content: '●';
         color: var(--warn);
       }
+      progress {
+        width: 3rem;
+      }
       li.update {
         border-color: var(--accent);
       }
@@ -75,7 +79,8 @@ export class SomaNotices extends LitElement {
       const t = this.timelapse;
       if (!t || t.kind === 'saved') return html`<li class="ok">ready to work offline</li>`;
       if (t.kind === 'saving')
-        return html`<li class="warn">saving the time-lapse for offline use: ${t.done} of ${t.total} frames <progress max=${t.total} .value=${t.done} aria-label="Time-lapse frames saved"></progress></li>`;
+        // Short enough for one line on a phone: a badge that wraps, then unwraps, moves the page.
+        return html`<li class="warn">time-lapse for offline: ${t.done} of ${t.total} frames <progress max=${t.total} .value=${t.done} aria-label="Time-lapse frames saved for offline use"></progress></li>`;
       if (t.kind === 'no-room' || t.kind === 'failed') return html`<li class="warn">works offline, except the Time-lapse: ${t.reason}</li>`;
     }
     if (s.kind === 'unsupported') return html`<li class="warn">no offline copy: ${s.reason}</li>`;

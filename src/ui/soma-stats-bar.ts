@@ -39,6 +39,8 @@ export class SomaStatsBar extends LitElement {
       border-radius: 0.75rem;
       background: var(--panel);
       font-variant-numeric: tabular-nums;
+      min-height: 4.6rem; /* two rows, kept before the figures arrive: the page below stays put */
+      box-sizing: border-box;
     }
     dl > div {
       display: flex;

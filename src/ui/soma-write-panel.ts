@@ -120,7 +120,7 @@ export class SomaWritePanel extends LitElement {
   }
 
   private modelLine() {
-    if (!this.info) return nothing;
+    if (!this.info) return html`<p class="model">Writing with: …</p>`; // its room kept, so nothing below moves
     const other = this.tunedActive ? 'Use the original' : this.tunedLabel ? `Use the tuned model (${this.tunedLabel})` : '';
     return html`<p class="model">
       Writing with: <strong id="model-in-use">${this.modelLabel}</strong>

@@ -17,7 +17,7 @@ test('the time-lapse works offline though it was never opened online', async ({ 
   });
   await page.goto('/');
   await waitReady(page);
-  await expect(page.getByText(/saving the time-lapse for offline use: \d+ of \d+ frames/)).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText(/time-lapse for offline: \d+ of \d+ frames/)).toBeVisible({ timeout: 30_000 });
   await expect(page.getByText('ready to work offline')).toBeVisible({ timeout: 60_000 });
   await page.unroute(/\/timelapse\/\d{12}\.bin/);
 
