@@ -96,9 +96,12 @@ export class SomaNotices extends LitElement {
   }
 
   override render() {
-    return html`<ul role="status" aria-label="App status">
-      ${this.shellLine()} ${this.storageLine()} ${this.note ? html`<li class="warn">${this.note}</li>` : nothing}
-    </ul>`;
+    // The live region wraps the list: a role on the <ul> itself would take away its list semantics.
+    return html`<div role="status" aria-label="App status">
+      <ul>
+        ${this.shellLine()} ${this.storageLine()} ${this.note ? html`<li class="warn">${this.note}</li>` : nothing}
+      </ul>
+    </div>`;
   }
 }
 
