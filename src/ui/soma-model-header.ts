@@ -42,7 +42,7 @@ export class SomaModelHeader extends LitElement {
          to the figures, so the page below does not move. */
       dl {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
         gap: 0.25rem 1.25rem;
         margin: 0.5rem 0 0;
         font-variant-numeric: tabular-nums;
