@@ -10,10 +10,13 @@
 // Then, on a warm page, a 20,000-byte generation: the worst gap between animation frames and the
 // longest main-thread task while it streams, the time from the click to the last byte on screen,
 // and how long Stop takes to show "stopped" in the middle of one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { MARK_FIRST_BYTE, MARK_READY } from '../ui/engine-controller';
 import { numberFlag, parseArgs } from './args';
 import { runScript, withBuiltApp } from './built-app';
+import { ROOT } from './node-engine';
 
 interface Timing {
   readyMs: number; // navigation start → model loaded
@@ -105,6 +108,23 @@ async function responsiveness(context: BrowserContext, url: string, colored: boo
   return r;
 }
 
+/** Scores 50 KB of English (the project's test excerpt, repeated) in Score mode: click → total shown, ms. */
+async function score50k(context: BrowserContext, url: string): Promise<number> {
+  const excerpt = readFileSync(join(ROOT, 'tests/fixtures/sotu-excerpt.txt'), 'utf8');
+  const text = excerpt.repeat(Math.ceil(50_000 / excerpt.length)).slice(0, 50_000);
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'Score', exact: true }).click();
+  await page.getByLabel('Text to score', { exact: true }).fill(text);
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Score', exact: true }).last().click();
+  await page.locator('soma-score-panel p.total').filter({ hasText: /over 50,000 characters/ }).waitFor({ timeout: 300_000 });
+  const ms = Date.now() - t0;
+  await page.close();
+  return ms;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -140,6 +160,13 @@ async function main(): Promise<void> {
       const m = (k: keyof Responsiveness) => median(rows.map((r) => r[k])).toFixed(0);
       console.log(`${(colored ? 'on' : 'off').padEnd(16)}   ${m('maxGapMs').padStart(15)}   ${m('longestTaskMs').padStart(12)}   ${m('shownMs').padStart(17)}   ${m('stopMs').padStart(16)}`);
     }
+    const scores: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      scores.push(await score50k(context, url));
+      await context.close();
+    }
+    console.log(`\nScore mode, 50,000 bytes of English: ${(median(scores) / 1000).toFixed(1)} s from the click to the total (median of ${runs})`);
   });
 }
 
