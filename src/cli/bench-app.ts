@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { MARK_FIRST_BYTE, MARK_READY } from '../ui/engine-controller';
 import { numberFlag, parseArgs } from './args';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser';
 import { runScript, withBuiltApp } from './built-app';
 import { ROOT } from './node-engine';
 
@@ -125,6 +126,24 @@ async function score50k(context: BrowserContext, url: string): Promise<number> {
   return ms;
 }
 
+/** Lighthouse's scores and the figures the issue tracks, for one run with a preset's settings. */
+async function lighthouseLine(url: string, preset: 'mobile' | 'desktop'): Promise<string> {
+  const { default: lighthouse } = await import('lighthouse');
+  const chromeLauncher = await import('chrome-launcher');
+  const config = preset === 'desktop' ? (await import('lighthouse/core/config/desktop-config.js')).default : undefined;
+  const chrome = await chromeLauncher.launch({ chromePath: CHROMIUM, chromeFlags: ['--headless=new', ...CHROMIUM_ARGS] });
+  try {
+    const result = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error' }, config);
+    if (!result) throw new Error('Lighthouse returned no result');
+    const { categories: c, audits: a } = result.lhr;
+    const score = (k: string) => (c[k]?.score ?? NaN).toFixed(2);
+    const ms = (k: string) => Math.round(a[k]?.numericValue ?? NaN).toLocaleString('en');
+    return `${preset.padEnd(8)} performance ${score('performance')}, accessibility ${score('accessibility')}, best practices ${score('best-practices')}, SEO ${score('seo')}; total blocking time ${ms('total-blocking-time')} ms, layout shift ${(a['cumulative-layout-shift']?.numericValue ?? NaN).toFixed(3)}, interactive ${ms('interactive')} ms`;
+  } finally {
+    await chrome.kill();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -167,6 +186,9 @@ async function main(): Promise<void> {
       await context.close();
     }
     console.log(`\nScore mode, 50,000 bytes of English: ${(median(scores) / 1000).toFixed(1)} s from the click to the total (median of ${runs})`);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules/lighthouse/package.json'), 'utf8'));
+    console.log(`\nLighthouse ${version} on the built app, a first visit (one run each)`);
+    for (const preset of ['mobile', 'desktop'] as const) console.log(await lighthouseLine(url, preset));
   });
 }
 

@@ -21,7 +21,6 @@ import { PrefetchController, TimelapsePrefetch } from './timelapse-prefetch';
 import { type WeightsSetup, WeightsController } from './weights-controller';
 import './soma-about';
 import './soma-controls';
-import './soma-load-progress';
 import './soma-model-header';
 import './soma-notices';
 import './soma-score-panel';
@@ -49,6 +48,8 @@ export interface AppServices {
 export class SomaApp extends LitElement {
   @property({ attribute: false }) services?: AppServices;
   @state() private mode: Mode = 'generate';
+  /** The modes shown so far (their panels exist from then on, keeping their state). */
+  private readonly shown = new Set<Mode>(['generate']);
   @query('soma-write-panel') private writePanel?: SomaWritePanel;
   @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
@@ -216,13 +217,19 @@ export class SomaApp extends LitElement {
     if (!w || w.phase === 'ready') return nothing;
     if (w.phase === 'need-file')
       return html`<soma-weights-picker .reason=${w.problem ?? ''} @weights-file=${(e: WeightsFileEvent) => void w.useFile(e.detail.file)}></soma-weights-picker>`;
-    if (w.phase === 'downloading') return html`<soma-load-progress label="Downloading soma.bin:" .loaded=${w.progress.loaded} .total=${w.progress.total}></soma-load-progress>`;
-    return nothing;
+    return nothing; // the download's progress stands in Write's status line
   }
 
-  private scoreGenerated(text: string): void {
-    this.mode = 'score';
+  private async scoreGenerated(text: string): Promise<void> {
+    this.show('score');
+    await this.updateComplete; // the panel is made on its first showing
     this.scorePanel?.scoreText(text);
+  }
+
+  /** Shows a mode. Its panel is made the first time it is shown, not at start-up: less to do then. */
+  private show(mode: Mode): void {
+    this.mode = mode;
+    this.shown.add(mode);
   }
 
   private controlsPanel() {
@@ -262,18 +269,24 @@ export class SomaApp extends LitElement {
         <main class="work">
           ${this.weightsPanel()}
           <nav class="modes" aria-label="Mode">
-            ${MODES.map(([m, label]) => html`<button aria-pressed=${m === mode ? 'true' : 'false'} @click=${() => (this.mode = m)}>${label}</button>`)}
+            ${MODES.map(([m, label]) => html`<button aria-pressed=${m === mode ? 'true' : 'false'} @click=${() => this.show(m)}>${label}</button>`)}
           </nav>
-          <soma-score-panel ?hidden=${mode !== 'score'} .state=${es} ?blocked=${!ready} .experts=${info?.config.experts ?? 16}></soma-score-panel>
-          <soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .store=${this.services?.weights.store} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>
-          <soma-timelapse-panel
-            ?hidden=${mode !== 'timelapse'}
-            ?active=${mode === 'timelapse'}
-            .engine=${this.services?.timelapseEngine}
-            .backend=${this.services?.backend ?? 'auto'}
-            .settings=${this.settings.value}
-            .offline=${this.prefetch.state}
-          ></soma-timelapse-panel>
+          ${this.shown.has('score')
+            ? html`<soma-score-panel ?hidden=${mode !== 'score'} .state=${es} ?blocked=${!ready} .experts=${info?.config.experts ?? 16}></soma-score-panel>`
+            : nothing}
+          ${ready || this.shown.has('teach') // made once the model is in: it brings back a tuned copy from an earlier visit
+            ? html`<soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .store=${this.services?.weights.store} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>`
+            : nothing}
+          ${this.shown.has('timelapse')
+            ? html`<soma-timelapse-panel
+                ?hidden=${mode !== 'timelapse'}
+                ?active=${mode === 'timelapse'}
+                .engine=${this.services?.timelapseEngine}
+                .backend=${this.services?.backend ?? 'auto'}
+                .settings=${this.settings.value}
+                .offline=${this.prefetch.state}
+              ></soma-timelapse-panel>`
+            : nothing}
           <soma-write-panel
             ?hidden=${mode !== 'generate'}
             .info=${info}
@@ -285,6 +298,7 @@ export class SomaApp extends LitElement {
             ?stopping=${!!en?.stopping}
             .blockedBy=${blockedBy}
             .waiting=${this.waitingLine()}
+            .download=${w?.phase === 'downloading' ? w.progress : null}
             .error=${en?.error ?? es?.error ?? ''}
             .modelLabel=${es?.label ?? 'original'}
             .tunedLabel=${tuned ? tunedDescription(tuned, es!.source) : ''}
@@ -292,7 +306,7 @@ export class SomaApp extends LitElement {
             .switchBlockedBy=${es?.reason('switch') ?? ''}
             @generate=${this.onGenerate}
             @stop=${() => en?.stop()}
-            @score-text=${(e: CustomEvent<{ text: string }>) => this.scoreGenerated(e.detail.text)}
+            @score-text=${(e: CustomEvent<{ text: string }>) => void this.scoreGenerated(e.detail.text)}
             @choose-model=${(e: CustomEvent<{ which: 'original' | 'tuned' }>) => void es?.choose(e.detail.which)}
           >${this.wide.matches ? nothing : this.controlsPanel()}</soma-write-panel>
         </main>

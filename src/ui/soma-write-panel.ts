@@ -13,6 +13,7 @@ import { controls } from './theme';
 import { bytesWord } from './units';
 import './soma-copy-button';
 import './soma-expert-legend';
+import './soma-load-progress';
 import './soma-output';
 import './soma-prompt';
 import './soma-stats-bar';
@@ -32,6 +33,8 @@ export class SomaWritePanel extends LitElement {
   @property() blockedBy = '';
   /** What the page is doing before the model is ready ('' once it is). */
   @property() waiting = '';
+  /** soma.bin on its way: shown in the status line's place, so the page does not move. */
+  @property({ attribute: false }) download: { loaded: number; total: number | null } | null = null;
   @property() error = '';
   /** The model in use, in words; and the tuned copy there is to switch to, if any. */
   @property() modelLabel = 'original';
@@ -143,7 +146,11 @@ export class SomaWritePanel extends LitElement {
       <soma-prompt ?blocked=${!!this.blockedBy} ?running=${this.running} .reason=${this.blockedBy} @stop=${() => this.emit('stop')}></soma-prompt>
       <slot name="settings"></slot>
       ${this.modelLine()}
-      <p class="status" role="status">${this.statusLine()}</p>
+      <p class="status" role="status">
+        ${this.download
+          ? html`<soma-load-progress label="Downloading soma.bin:" .loaded=${this.download.loaded} .total=${this.download.total}></soma-load-progress>`
+          : this.statusLine()}
+      </p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="tools">
         <label class="toggle"><input type="checkbox" .checked=${this.colored} @change=${(e: Event) => (this.colored = (e.target as HTMLInputElement).checked)} />colour by expert</label>
