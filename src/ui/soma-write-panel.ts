@@ -146,11 +146,9 @@ export class SomaWritePanel extends LitElement {
       <soma-prompt ?blocked=${!!this.blockedBy} ?running=${this.running} .reason=${this.blockedBy} @stop=${() => this.emit('stop')}></soma-prompt>
       <slot name="settings"></slot>
       ${this.modelLine()}
-      <p class="status" role="status">
-        ${this.download
+      <p class="status" role="status">${this.download
           ? html`<soma-load-progress label="Downloading soma.bin:" .loaded=${this.download.loaded} .total=${this.download.total}></soma-load-progress>`
-          : this.statusLine()}
-      </p>
+          : this.statusLine()}</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="tools">
         <label class="toggle"><input type="checkbox" .checked=${this.colored} @change=${(e: Event) => (this.colored = (e.target as HTMLInputElement).checked)} />colour by expert</label>
