@@ -7,10 +7,17 @@
 // Each figure is the time from navigation start until the model is ready, plus the time from a
 // Generate click until the first byte arrives on the page, as if the click came the instant the
 // page was ready. The throttled rows emulate a 20 Mbit/s link with 40 ms of latency (page requests).
+// Then, on a warm page, a 20,000-byte generation: the worst gap between animation frames and the
+// longest main-thread task while it streams, the time from the click to the last byte on screen,
+// and how long Stop takes to show "stopped" in the middle of one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { MARK_FIRST_BYTE, MARK_READY } from '../engine/protocol';
 import { numberFlag, parseArgs } from './args';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser';
 import { runScript, withBuiltApp } from './built-app';
+import { ROOT } from './paths';
 
 interface Timing {
   readyMs: number; // navigation start → model loaded
@@ -23,7 +30,7 @@ async function measure(page: Page): Promise<Timing> {
   await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
   // Click inside the page, timing from there: no round trip to this process in the figure.
   const clickAt = await page.evaluate(`(() => {
-    const button = document.querySelector('soma-app').shadowRoot.querySelector('soma-prompt').shadowRoot.querySelector('#generate');
+    const button = document.querySelector('soma-app').shadowRoot.querySelector('soma-write-panel').shadowRoot.querySelector('soma-prompt').shadowRoot.querySelector('#generate');
     const t = performance.now();
     button.click();
     return t;
@@ -54,6 +61,89 @@ async function visitTwice(context: BrowserContext, url: string, throttle: boolea
   return { first, warm };
 }
 
+interface Responsiveness {
+  maxGapMs: number; // the longest time between two animation frames while it streamed
+  longestTaskMs: number; // the longest main-thread task (PerformanceObserver 'longtask'), 0 if none over 50 ms
+  shownMs: number; // Generate click → the last byte on screen
+  stopMs: number; // Stop click (mid-generation) → "stopped" on screen
+}
+
+/** Runs in the page: a 20,000-byte generation watched frame by frame, then one stopped halfway. */
+const responsivenessScript = (colored: boolean) => `(async () => {
+  const find = (root, sel) => {
+    const hit = root.querySelector(sel);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const inner = find(el.shadowRoot, sel); if (inner) return inner; }
+    return null;
+  };
+  const status = find(document, 'p.status');
+  const until = (text) => new Promise((resolve) => { const check = () => (status.textContent.includes(text) ? resolve(performance.now()) : requestAnimationFrame(check)); check(); });
+  if (${colored}) find(document, 'soma-write-panel').shadowRoot.querySelector('input[type=checkbox]').click();
+  const length = find(document, '#length');
+  length.value = '20000';
+  length.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  await new Promise((r) => setTimeout(r, 100));
+  let longest = 0;
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration); }).observe({ type: 'longtask' });
+  let maxGap = 0, last = performance.now(), watching = true;
+  const tick = (t) => { maxGap = Math.max(maxGap, t - last); last = t; if (watching) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  const t0 = performance.now();
+  find(document, '#generate').click();
+  const shown = (await until('Generated')) - t0;
+  watching = false;
+  find(document, '#generate').click();
+  await new Promise((r) => setTimeout(r, 1000));
+  const s0 = performance.now();
+  find(document, '#stop').click();
+  const stop = (await until('(stopped)')) - s0;
+  return { maxGapMs: maxGap, longestTaskMs: longest, shownMs: shown, stopMs: stop };
+})()`;
+
+async function responsiveness(context: BrowserContext, url: string, colored: boolean): Promise<Responsiveness> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
+  const r = (await page.evaluate(responsivenessScript(colored))) as Responsiveness;
+  await page.close();
+  return r;
+}
+
+/** Scores 50 KB of English (the project's test excerpt, repeated) in Score mode: click → total shown, ms. */
+async function score50k(context: BrowserContext, url: string): Promise<number> {
+  const excerpt = readFileSync(join(ROOT, 'tests/fixtures/sotu-excerpt.txt'), 'utf8');
+  const text = excerpt.repeat(Math.ceil(50_000 / excerpt.length)).slice(0, 50_000);
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'Score', exact: true }).click();
+  await page.getByLabel('Text to score', { exact: true }).fill(text);
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Score', exact: true }).last().click();
+  await page.locator('soma-score-panel p.total').filter({ hasText: /over 50,000 characters/ }).waitFor({ timeout: 300_000 });
+  const ms = Date.now() - t0;
+  await page.close();
+  return ms;
+}
+
+/** Lighthouse's scores and the figures the issue tracks, for one run with a preset's settings. */
+async function lighthouseLine(url: string, preset: 'mobile' | 'desktop'): Promise<string> {
+  const { default: lighthouse } = await import('lighthouse');
+  const chromeLauncher = await import('chrome-launcher');
+  const config = preset === 'desktop' ? (await import('lighthouse/core/config/desktop-config.js')).default : undefined;
+  const chrome = await chromeLauncher.launch({ chromePath: CHROMIUM, chromeFlags: ['--headless=new', ...CHROMIUM_ARGS] });
+  try {
+    const result = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error' }, config);
+    if (!result) throw new Error('Lighthouse returned no result');
+    const { categories: c, audits: a } = result.lhr;
+    const score = (k: string) => (c[k]?.score ?? NaN).toFixed(2);
+    const ms = (k: string) => Math.round(a[k]?.numericValue ?? NaN).toLocaleString('en');
+    return `${preset.padEnd(8)} performance ${score('performance')}, accessibility ${score('accessibility')}, best practices ${score('best-practices')}, SEO ${score('seo')}; total blocking time ${ms('total-blocking-time')} ms, layout shift ${(a['cumulative-layout-shift']?.numericValue ?? NaN).toFixed(3)}, interactive ${ms('interactive')} ms`;
+  } finally {
+    await chrome.kill();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -77,6 +167,28 @@ async function main(): Promise<void> {
         console.log(`${net.padEnd(12)} ${(visit === 'first' ? 'first visit' : 'warm reload').padEnd(13)} ${ready.toFixed(0).padStart(6)}   ${byte.toFixed(1).padStart(11)}   ${total.toFixed(0).padStart(7)}`);
       }
     }
+    console.log(`\nA 20,000-byte generation in the page (median of ${runs}, ms; Stop clicked 1 s into a second one)`);
+    console.log('colour by expert   worst frame gap   longest task   click → last byte   Stop → "stopped"');
+    for (const colored of [false, true]) {
+      const rows: Responsiveness[] = [];
+      for (let i = 0; i < runs; i++) {
+        const context = await browser.newContext();
+        rows.push(await responsiveness(context, url, colored));
+        await context.close();
+      }
+      const m = (k: keyof Responsiveness) => median(rows.map((r) => r[k])).toFixed(0);
+      console.log(`${(colored ? 'on' : 'off').padEnd(16)}   ${m('maxGapMs').padStart(15)}   ${m('longestTaskMs').padStart(12)}   ${m('shownMs').padStart(17)}   ${m('stopMs').padStart(16)}`);
+    }
+    const scores: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      scores.push(await score50k(context, url));
+      await context.close();
+    }
+    console.log(`\nScore mode, 50,000 bytes of English: ${(median(scores) / 1000).toFixed(1)} s from the click to the total (median of ${runs})`);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules/lighthouse/package.json'), 'utf8'));
+    console.log(`\nLighthouse ${version} on the built app, a first visit (one run each)`);
+    for (const preset of ['mobile', 'desktop'] as const) console.log(await lighthouseLine(url, preset));
   });
 }
 

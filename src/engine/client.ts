@@ -77,10 +77,13 @@ export class EngineClient implements Engine {
     }
   }
 
-  generate(prompt: Uint8Array, options: GenerateOptions): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }> {
+  generate(prompt: Uint8Array, options: GenerateOptions, onReading?: (read: number, total: number) => void): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }> {
     return this.stream<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>(
       { type: 'generate', prompt, options },
-      (r) => (r.type === 'chunk' ? { yield: r.chunk } : r.type === 'done' ? { return: { ...r.stats, reason: r.reason } } : null),
+      (r) => {
+        if (r.type === 'reading') onReading?.(r.read, r.total);
+        return r.type === 'chunk' ? { yield: r.chunk } : r.type === 'done' ? { return: { ...r.stats, reason: r.reason } } : null;
+      },
       () => this.stop(),
     );
   }

@@ -15,6 +15,8 @@ import { wasmKernels } from './wasm';
 
 const CHUNK_MS = 16; // post a chunk at least this often: about one frame
 const CHUNK_BYTES = 256;
+/** Prompt bytes fed per slice before the engine looks for a stop and says how far it has read. */
+const PROMPT_SLICE_BYTES = 512;
 const SCORE_CHUNK_BYTES = 4096;
 const TEACH_EVAL_MS = 1500; // re-score the held-out part this often while teaching
 export const MAX_SCORE_BYTES = 4 * 1024 * 1024;
@@ -246,8 +248,27 @@ export class EngineHost {
     this.stopRequested = false;
     try {
       if (!options.continue) session.reset();
+      // A long prompt is read in slices, with progress and a chance to stop between them. The
+      // generator then reads the prompt's tail itself, so its sampler sees the bytes its repeat
+      // penalty looks back on, exactly as if it had read the whole prompt.
+      const tail = Math.max(options.repeatWindow, 1);
+      let read = 0;
+      for (let t0 = performance.now(); read < prompt.length - tail && !this.stopRequested; ) {
+        const end = Math.min(read + PROMPT_SLICE_BYTES, prompt.length - tail);
+        session.score(prompt.subarray(read, end));
+        read = end;
+        if (performance.now() - t0 >= CHUNK_MS) {
+          this.post({ id, type: 'reading', read, total: prompt.length });
+          await yieldToLoop();
+          t0 = performance.now();
+        }
+      }
+      if (this.stopRequested) {
+        this.post({ id, type: 'done', reason: 'stopped', stats: { generated: 0, ms: 0, tokPerSec: 0, msPerTok: 0, contextBytes: session.contextBytes, memoryBytes: session.memoryBytes() } });
+        return;
+      }
       const n = options.length;
-      const gen = session.generate(prompt, options);
+      const gen = session.generate(prompt.subarray(read), options);
       const stats: EngineStats = { generated: 0, ms: 0, tokPerSec: 0, msPerTok: 0, contextBytes: 0, memoryBytes: session.memoryBytes() };
       let genMs = 0;
       let first = true;

@@ -86,6 +86,8 @@ export type Request =
 export type Response =
   | { id: number; type: 'loaded'; loaded: Loaded }
   | { id: number; type: 'chunk'; chunk: ByteChunk }
+  /** How much of a long prompt the engine has read before it generates. */
+  | { id: number; type: 'reading'; read: number; total: number }
   | { id: number; type: 'done'; reason: 'length' | 'stopped'; stats: EngineStats }
   | { id: number; type: 'scored'; chunk: ScoreChunk }
   | { id: number; type: 'score-done'; done: ScoreDone }
@@ -99,8 +101,11 @@ export type Response =
 /** What the engine does, whether it runs in this thread or behind a worker. */
 export interface Engine {
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
-  /** Streams chunks until `length` bytes are out or stop() is called; returns the final stats. */
-  generate(prompt: Uint8Array, options: GenerateOptions): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>;
+  /**
+   * Streams chunks until `length` bytes are out or stop() is called; returns the final stats.
+   * A long prompt is read first, in slices: `onReading` hears how far it has come.
+   */
+  generate(prompt: Uint8Array, options: GenerateOptions, onReading?: (read: number, total: number) => void): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>;
   stop(): void;
   reset(): Promise<void>;
   /** Streams per-byte figures of text read from a fresh state; returns the totals and the experts' view. */
@@ -118,3 +123,5 @@ export interface Engine {
 /** Marks for the app benchmark (src/cli/bench-app.ts), set on the page's performance timeline. */
 export const MARK_READY = 'soma:ready';
 export const MARK_FIRST_BYTE = 'soma:first-byte';
+export const MARK_GENERATE = 'soma:generate';
+export const MARK_LAST_BYTE = 'soma:last-byte';

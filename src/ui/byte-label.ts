@@ -1,5 +1,6 @@
-// A byte as a person can read it: printable ASCII as itself, whitespace and the rest by name.
-const NAMED: Record<number, string> = { 9: '⇥ tab', 10: '↵ newline', 13: '␍ return', 32: '␠ space' };
+// A byte as a person can read it: printable ASCII as itself, whitespace and the rest by name. The
+// symbols are ones common fonts have (DejaVu among them): U+2420 and U+240D are often missing.
+const NAMED: Record<number, string> = { 9: '⇥ tab', 10: '↵ newline', 13: '⇤ return', 32: '␣ space' };
 
 export function byteLabel(b: number): string {
   if (NAMED[b]) return NAMED[b];

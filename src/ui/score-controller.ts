@@ -1,7 +1,9 @@
 // Scoring a text as the page sees it: the engine's streamed per-byte figures, kept as they arrive,
-// and the totals and experts' view at the end. Talks to the engine only through the protocol.
+// and the totals and experts' view at the end. Talks to the engine only through the protocol, and
+// claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { Engine, ScoreChunk, ScoreDone } from '../engine/protocol';
+import type { ScoreChunk, ScoreDone } from '../engine/protocol';
+import type { EngineState } from './engine-state';
 import { encodeUtf8 } from '../model/utf8';
 
 /** One scoring as the heatmap shows it: a new object whenever a chunk arrives. */
@@ -26,7 +28,7 @@ export class ScoreController implements ReactiveController {
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly engine: () => Engine | undefined,
+    private readonly state: () => EngineState | undefined,
   ) {
     host.addController(this);
   }
@@ -34,13 +36,22 @@ export class ScoreController implements ReactiveController {
   hostConnected(): void {}
 
   hostDisconnected(): void {
-    if (this.running) this.engine()?.stop();
+    if (this.running) this.state()?.engine.stop();
   }
 
   async score(text: string): Promise<void> {
-    const engine = this.engine();
-    if (!engine || this.running) return;
+    const state = this.state();
+    if (!state || this.running) return;
     const bytes = encodeUtf8(text);
+    if (bytes.length === 0) {
+      // One message, and no scoring begun: there is nothing to wait for.
+      this.view = undefined;
+      this.error = 'Nothing to score: the text is empty. Paste or type some text, or open a file.';
+      this.host.requestUpdate();
+      return;
+    }
+    if (!state.claim('scoring')) return;
+    const engine = state.engine;
     this.running = true;
     this.error = undefined;
     this.view = { id: this.nextId++, total: bytes.length, chunks: [] };
@@ -60,11 +71,12 @@ export class ScoreController implements ReactiveController {
       this.error = (e as Error).message;
     } finally {
       this.running = false;
+      state.release('scoring');
       this.host.requestUpdate();
     }
   }
 
   stop(): void {
-    if (this.running) this.engine()?.stop();
+    if (this.running) this.state()?.engine.stop();
   }
 }

@@ -1,33 +1,33 @@
 // The page: it wires the controllers (weights, engine, settings, service worker) to the components
-// and lays them out. Each component shows one thing; this one decides what to show.
+// and lays them out. Each component shows one thing; this one decides what to show. It owns the
+// one EngineState every mode claims the engine through, and the page-wide keys: Ctrl+Enter
+// generates in Write wherever the focus is, and Escape stops what runs.
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { AppShell } from '../boot/service-worker';
 import type { BackendChoice, Engine } from '../engine/protocol';
 import { EngineController } from './engine-controller';
+import { EngineState, EngineStateController, tunedDescription } from './engine-state';
+import { MediaController } from './media-controller';
 import type { SettingInputEvent } from './soma-controls';
-import type { SomaOutput } from './soma-output';
 import type { SomaScorePanel } from './soma-score-panel';
 import type { GenerateEvent } from './soma-prompt';
+import type { SomaWritePanel } from './soma-write-panel';
 import type { WeightsFileEvent } from './soma-weights-picker';
 import { SettingsController } from './settings-controller';
 import { ShellController } from './shell-controller';
 import { controls } from './theme';
+import { PrefetchController, TimelapsePrefetch } from './timelapse-prefetch';
 import { type WeightsSetup, WeightsController } from './weights-controller';
 import './soma-about';
 import './soma-controls';
-import './soma-copy-button';
-import './soma-expert-legend';
-import './soma-load-progress';
 import './soma-model-header';
 import './soma-notices';
-import './soma-output';
-import './soma-prompt';
 import './soma-score-panel';
 import './soma-teach-panel';
 import './soma-timelapse-panel';
-import './soma-stats-bar';
 import './soma-weights-picker';
+import './soma-write-panel';
 
 type Mode = 'generate' | 'score' | 'teach' | 'timelapse';
 const MODES: [Mode, string][] = [['generate', 'Write'], ['score', 'Score'], ['teach', 'Teach it'], ['timelapse', 'Time-lapse']];
@@ -47,14 +47,19 @@ export interface AppServices {
 @customElement('soma-app')
 export class SomaApp extends LitElement {
   @property({ attribute: false }) services?: AppServices;
-  @state() private colored = false;
   @state() private mode: Mode = 'generate';
-  @query('soma-output') private output?: SomaOutput;
+  /** The modes shown so far (their panels exist from then on, keeping their state). */
+  private readonly shown = new Set<Mode>(['generate']);
+  @query('soma-write-panel') private writePanel?: SomaWritePanel;
   @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
+  private readonly wide = new MediaController(this, '(min-width: 60rem)');
+  private readonly stateView = new EngineStateController(this);
+  private engineState?: EngineState;
   private engine?: EngineController;
   private weights?: WeightsController;
   private shell?: ShellController;
+  private readonly prefetch = new PrefetchController(this, new TimelapsePrefetch());
 
   static override styles = [
     controls,
@@ -144,7 +149,9 @@ export class SomaApp extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has('services') || !this.services || this.engine) return;
     const { engine, backend, weights, shell } = this.services;
-    this.engine = new EngineController(this, engine);
+    this.engineState = new EngineState(engine);
+    this.stateView.follow(this.engineState);
+    this.engine = new EngineController(this, this.engineState);
     this.shell = new ShellController(this, shell);
     this.weights = new WeightsController(this, {
       ...weights,
@@ -155,16 +162,41 @@ export class SomaApp extends LitElement {
     void this.weights.start();
   }
 
+  protected override updated(): void {
+    // Once the first visit has stored the app and the model, the time-lapse follows, in the background.
+    if (this.shell?.state.kind === 'offline-ready' && this.weights?.stored && this.services?.timelapseEngine) void this.prefetch.prefetch.start();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('keydown', this.onKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('keydown', this.onKey);
+  }
+
+  /** Page-wide keys: Ctrl+Enter (⌘+Enter) generates in Write; Escape stops writing or scoring. */
+  private readonly onKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && this.mode === 'generate') {
+      e.preventDefault();
+      this.writePanel?.submit();
+    } else if (e.key === 'Escape') {
+      if (this.engine?.running) this.engine.stop();
+      else this.scorePanel?.stop();
+    }
+  };
+
   private onGenerate(e: GenerateEvent): void {
     const settings = this.settings.value;
     if (settings) void this.engine?.generate(e.detail.prompt, settings);
   }
 
-  /** What the page is doing, in one line. */
-  private statusLine(): string {
+  /** What the page is doing before the model is ready, in one line ('' once it is). */
+  private waitingLine(): string {
     const w = this.weights;
-    const en = this.engine;
-    if (!w || !en) return 'Starting…';
+    if (!w || !this.engine) return 'Starting…';
     switch (w.phase) {
       case 'checking':
         return 'Looking for the model on this device…';
@@ -177,11 +209,7 @@ export class SomaApp extends LitElement {
       case 'need-file':
         return 'Waiting for soma.bin.';
     }
-    if (en.running) return 'Generating…';
-    const done = en.run?.done;
-    if (done?.stats && done.reason !== 'failed')
-      return `Generated ${done.stats.generated.toLocaleString('en')} bytes in ${(done.stats.ms / 1000).toFixed(2)} s${done.reason === 'stopped' ? ' (stopped)' : ''}.`;
-    return `Ready: ${en.loaded?.info.backend ?? ''} engine.`;
+    return '';
   }
 
   private weightsPanel() {
@@ -189,31 +217,50 @@ export class SomaApp extends LitElement {
     if (!w || w.phase === 'ready') return nothing;
     if (w.phase === 'need-file')
       return html`<soma-weights-picker .reason=${w.problem ?? ''} @weights-file=${(e: WeightsFileEvent) => void w.useFile(e.detail.file)}></soma-weights-picker>`;
-    if (w.phase === 'downloading') return html`<soma-load-progress label="Downloading soma.bin:" .loaded=${w.progress.loaded} .total=${w.progress.total}></soma-load-progress>`;
-    return nothing;
+    return nothing; // the download's progress stands in Write's status line
   }
 
-  private scoreGenerated(): void {
-    this.mode = 'score';
-    this.scorePanel?.scoreText(this.output?.text ?? '');
+  private async scoreGenerated(text: string): Promise<void> {
+    this.show('score');
+    await this.updateComplete; // the panel is made on its first showing
+    this.scorePanel?.scoreText(text);
+  }
+
+  /** Shows a mode. Its panel is made the first time it is shown, not at start-up: less to do then. */
+  private show(mode: Mode): void {
+    this.mode = mode;
+    this.shown.add(mode);
+  }
+
+  private controlsPanel() {
+    return html`<soma-controls
+      slot=${this.wide.matches ? nothing : 'settings'}
+      .raw=${this.settings.raw}
+      .hints=${this.settings.hints}
+      ?collapsible=${!this.wide.matches}
+      @setting-input=${(e: SettingInputEvent) => this.settings.set(e.detail.key, e.detail.raw)}
+      @settings-reset=${() => this.settings.reset()}
+    ></soma-controls>`;
   }
 
   override render() {
     const en = this.engine;
     const w = this.weights;
+    const es = this.engineState;
     const info = en?.loaded?.info;
-    const insight = en?.insight;
     const ready = w?.phase === 'ready' && !!info;
     const mode = this.mode;
-    const blockedBy = !ready ? 'Generate waits for the model.' : !this.settings.value ? 'Generate waits for valid settings.' : '';
+    const blockedBy = !ready ? 'Generate waits for the model.' : es?.reason('write') || (!this.settings.value ? 'Generate waits for valid settings.' : '');
+    const tuned = es?.weights.tuned;
     return html`
       <div class="top">
-        <soma-model-header .info=${info}></soma-model-header>
+        <soma-model-header .info=${info} .modelLabel=${es?.label ?? 'original'} .activity=${ready && es ? es.activity : 'loading'}></soma-model-header>
         <soma-notices
           .shell=${this.shell?.state}
           .storage=${w?.storage}
           ?weightsReady=${ready}
           ?weightsStored=${!!w?.stored}
+          .timelapse=${this.services?.timelapseEngine ? this.prefetch.state : null}
           .note=${w?.note ?? ''}
           @apply-update=${() => this.shell?.applyUpdate()}
         ></soma-notices>
@@ -222,63 +269,48 @@ export class SomaApp extends LitElement {
         <main class="work">
           ${this.weightsPanel()}
           <nav class="modes" aria-label="Mode">
-            ${MODES.map(([m, label]) => html`<button aria-pressed=${m === mode ? 'true' : 'false'} @click=${() => (this.mode = m)}>${label}</button>`)}
+            ${MODES.map(([m, label]) => html`<button aria-pressed=${m === mode ? 'true' : 'false'} @click=${() => this.show(m)}>${label}</button>`)}
           </nav>
-          <soma-score-panel ?hidden=${mode !== 'score'} .engine=${this.services?.engine} ?blocked=${!ready || !!en?.running} .experts=${info?.config.experts ?? 16}></soma-score-panel>
-          <soma-teach-panel
-            ?hidden=${mode !== 'teach'}
-            .engine=${this.services?.engine}
-            .store=${this.services?.weights.store}
-            .original=${ready ? info!.sha256 : ''}
-            ?blocked=${!ready || !!en?.running}
-          ></soma-teach-panel>
-          <soma-timelapse-panel
-            ?hidden=${mode !== 'timelapse'}
-            ?active=${mode === 'timelapse'}
-            .engine=${this.services?.timelapseEngine}
-            .backend=${this.services?.backend ?? 'auto'}
-            .settings=${this.settings.value}
-          ></soma-timelapse-panel>
-          <div class="generate" ?hidden=${mode !== 'generate'}>
-          <soma-prompt
-            ?blocked=${!!blockedBy}
+          ${this.shown.has('score')
+            ? html`<soma-score-panel ?hidden=${mode !== 'score'} .state=${es} ?blocked=${!ready} .experts=${info?.config.experts ?? 16}></soma-score-panel>`
+            : nothing}
+          ${ready || this.shown.has('teach') // made once the model is in: it brings back a tuned copy from an earlier visit
+            ? html`<soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .store=${this.services?.weights.store} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>`
+            : nothing}
+          ${this.shown.has('timelapse')
+            ? html`<soma-timelapse-panel
+                ?hidden=${mode !== 'timelapse'}
+                ?active=${mode === 'timelapse'}
+                .engine=${this.services?.timelapseEngine}
+                .backend=${this.services?.backend ?? 'auto'}
+                .settings=${this.settings.value}
+                .offline=${this.prefetch.state}
+              ></soma-timelapse-panel>`
+            : nothing}
+          <soma-write-panel
+            ?hidden=${mode !== 'generate'}
+            .info=${info}
+            .run=${en?.run}
+            .stats=${en?.stats}
+            .insight=${en?.insight}
+            .memoryBytes=${en?.loaded?.memoryBytes}
             ?running=${!!en?.running}
-            .reason=${blockedBy}
+            ?stopping=${!!en?.stopping}
+            .blockedBy=${blockedBy}
+            .waiting=${this.waitingLine()}
+            .download=${w?.phase === 'downloading' ? w.progress : null}
+            .error=${en?.error ?? es?.error ?? ''}
+            .modelLabel=${es?.label ?? 'original'}
+            .tunedLabel=${tuned ? tunedDescription(tuned, es!.source) : ''}
+            ?tunedActive=${es?.weights.active === 'tuned'}
+            .switchBlockedBy=${es?.reason('switch') ?? ''}
             @generate=${this.onGenerate}
             @stop=${() => en?.stop()}
-          ></soma-prompt>
-          <p class="status" role="status">${this.statusLine()}</p>
-          ${en?.error ? html`<p class="error" role="alert">${en.error}</p>` : nothing}
-          <div class="tools">
-            <label class="toggle"><input type="checkbox" .checked=${this.colored} @change=${(e: Event) => (this.colored = (e.target as HTMLInputElement).checked)} />colour by expert</label>
-            <span>
-              <button ?disabled=${!en?.run || en.running} @click=${this.scoreGenerated}>Score this text</button>
-              <soma-copy-button .source=${() => this.output?.text ?? ''} ?disabled=${!en?.run}></soma-copy-button>
-            </span>
-          </div>
-          ${this.colored && info ? html`<soma-expert-legend .experts=${info.config.experts} .shares=${insight?.bytes ? insight.shares : []}></soma-expert-legend>` : nothing}
-          <soma-output .run=${en?.run} ?colored=${this.colored}></soma-output>
-          <soma-stats-bar
-            .stats=${en?.stats}
-            .backend=${info?.backend}
-            .memoryBytes=${en?.loaded?.memoryBytes}
-            .experts=${info?.config.experts ?? 16}
-            .shares=${insight?.shares ?? []}
-            .evenness=${insight?.evenness ?? null}
-            .entropy=${insight?.recentEntropy ?? []}
-            .bits=${insight?.lastBits ?? null}
-            .meanBits=${insight?.meanBits ?? null}
-          ></soma-stats-bar>
-          </div>
+            @score-text=${(e: CustomEvent<{ text: string }>) => void this.scoreGenerated(e.detail.text)}
+            @choose-model=${(e: CustomEvent<{ which: 'original' | 'tuned' }>) => void es?.choose(e.detail.which)}
+          >${this.wide.matches ? nothing : this.controlsPanel()}</soma-write-panel>
         </main>
-        <aside class="side" aria-label="Settings">
-          <soma-controls
-            .raw=${this.settings.raw}
-            .hints=${this.settings.hints}
-            @setting-input=${(e: SettingInputEvent) => this.settings.set(e.detail.key, e.detail.raw)}
-            @settings-reset=${() => this.settings.reset()}
-          ></soma-controls>
-        </aside>
+        ${this.wide.matches ? html`<aside class="side" aria-label="Settings">${this.controlsPanel()}</aside>` : nothing}
       </div>
       <soma-about
         .info=${info}

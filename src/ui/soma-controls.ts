@@ -12,6 +12,8 @@ export type SettingInputEvent = CustomEvent<{ key: SettingKey; raw: string }>;
 export class SomaControls extends LitElement {
   @property({ attribute: false }) raw: RawSettings = defaultRaw();
   @property({ attribute: false }) hints: Partial<Record<SettingKey, string>> = {};
+  /** On a phone: a panel under the prompt that opens on a tap, its summary the values in use. */
+  @property({ type: Boolean }) collapsible = false;
 
   static override styles = [
     controls,
@@ -53,6 +55,28 @@ export class SomaControls extends LitElement {
       .reset {
         margin-top: 0.75rem;
       }
+      details {
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+      }
+      details fieldset {
+        border: 0;
+      }
+      summary {
+        min-height: 2.5rem;
+        display: flex;
+        align-items: center;
+        padding: 0 0.75rem;
+        cursor: pointer;
+        list-style: none;
+      }
+      summary::before {
+        content: '▸';
+        margin-right: 0.5rem;
+      }
+      details[open] summary::before {
+        content: '▾';
+      }
     `,
   ];
 
@@ -75,6 +99,15 @@ export class SomaControls extends LitElement {
   }
 
   override render() {
+    if (!this.collapsible) return this.fields();
+    const r = this.raw;
+    return html`<details>
+      <summary>Sampling: temperature ${r.temperature}, top-k ${r.topK}, top-p ${r.topP}, repeat ${r.repeatPenalty}, ${r.length} bytes</summary>
+      ${this.fields()}
+    </details>`;
+  }
+
+  private fields() {
     return html`<fieldset>
       <legend>Sampling</legend>
       <div class="grid">

@@ -48,7 +48,7 @@ export class SomaHeatmap extends LitElement {
       .h4 { background: color-mix(in oklab, var(--danger) 42%, transparent); }
       .h5 { background: color-mix(in oklab, var(--danger) 55%, transparent); }
       .h6 { background: color-mix(in oklab, var(--danger) 68%, transparent); }
-      .h7 { background: color-mix(in oklab, var(--danger) 82%, transparent); }
+      .h7 { background: color-mix(in oklab, var(--danger) 82%, transparent); color: var(--accent-fg); } /* the page's text on it falls under 4.5:1 */
       span.active {
         outline: 2px solid var(--focus);
       }
@@ -65,6 +65,9 @@ export class SomaHeatmap extends LitElement {
         min-width: 1.6rem;
         text-align: center;
         color: var(--fg);
+      }
+      .scale span.h7 {
+        color: var(--accent-fg);
       }
     `,
   ];

@@ -11,16 +11,20 @@ export class SomaLoadProgress extends LitElement {
   @property({ type: Number }) total: number | null = null;
 
   static override styles = css`
+    /* One line, the height of the status line it stands in for: nothing below moves when it goes. */
     :host {
-      display: block;
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.25rem 0.75rem;
+      min-height: 1.5rem;
     }
     label {
-      display: block;
-      margin-bottom: 0.25rem;
       font-variant-numeric: tabular-nums;
     }
     progress {
-      width: 100%;
+      flex: 1 1 8rem;
+      max-width: 16rem;
       height: 0.75rem;
       accent-color: var(--accent);
     }

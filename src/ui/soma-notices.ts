@@ -4,6 +4,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ShellState } from '../boot/service-worker';
 import type { StoreMode } from '../store/weights-store';
+import type { PrefetchState } from './timelapse-prefetch';
 import { controls } from './theme';
 
 @customElement('soma-notices')
@@ -15,6 +16,8 @@ export class SomaNotices extends LitElement {
   /** Whether they are in IndexedDB, for the next visit. */
   @property({ type: Boolean }) weightsStored = false;
   @property() note = '';
+  /** The time-lapse's frames for offline use; null where there is no time-lapse (file://). */
+  @property({ attribute: false }) timelapse: PrefetchState | null = null;
 
   static override styles = [
     controls,
@@ -22,6 +25,7 @@ export class SomaNotices extends LitElement {
       :host {
         display: block;
         font-size: 0.875rem;
+        min-height: 2rem; /* one badge's room, kept before the first arrives: the page below stays put */
       }
       ul {
         display: flex;
@@ -48,6 +52,9 @@ export class SomaNotices extends LitElement {
         content: '●';
         color: var(--warn);
       }
+      progress {
+        width: 3rem;
+      }
       li.update {
         border-color: var(--accent);
       }
@@ -67,8 +74,15 @@ export class SomaNotices extends LitElement {
     if (!s) return nothing;
     if (s.kind === 'update-waiting')
       return html`<li class="update">new version — <button class="primary" @click=${this.reload}>reload</button></li>`;
-    // Offline needs both the app shell cached and the weights stored.
-    if (s.kind === 'offline-ready' && this.weightsStored) return html`<li class="ok">ready to work offline</li>`;
+    // Offline needs the app shell cached, the weights stored, and the time-lapse's frames saved.
+    if (s.kind === 'offline-ready' && this.weightsStored) {
+      const t = this.timelapse;
+      if (!t || t.kind === 'saved') return html`<li class="ok">ready to work offline</li>`;
+      if (t.kind === 'saving')
+        // Short enough for one line on a phone: a badge that wraps, then unwraps, moves the page.
+        return html`<li class="warn">time-lapse for offline: ${t.done} of ${t.total} frames <progress max=${t.total} .value=${t.done} aria-label="Time-lapse frames saved for offline use"></progress></li>`;
+      if (t.kind === 'no-room' || t.kind === 'failed') return html`<li class="warn">works offline, except the Time-lapse: ${t.reason}</li>`;
+    }
     if (s.kind === 'unsupported') return html`<li class="warn">no offline copy: ${s.reason}</li>`;
     if (s.kind === 'failed') return html`<li class="warn" title=${s.reason}>no offline copy: the service worker could not be registered</li>`;
     return nothing;
@@ -82,9 +96,12 @@ export class SomaNotices extends LitElement {
   }
 
   override render() {
-    return html`<ul role="status" aria-label="App status">
-      ${this.shellLine()} ${this.storageLine()} ${this.note ? html`<li class="warn">${this.note}</li>` : nothing}
-    </ul>`;
+    // The live region wraps the list: a role on the <ul> itself would take away its list semantics.
+    return html`<div role="status" aria-label="App status">
+      <ul>
+        ${this.shellLine()} ${this.storageLine()} ${this.note ? html`<li class="warn">${this.note}</li>` : nothing}
+      </ul>
+    </div>`;
   }
 }
 

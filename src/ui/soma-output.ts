@@ -1,12 +1,30 @@
-// The streamed output. Bytes are decoded as UTF-8 and appended as text nodes, never parsed as
-// HTML, in spans that carry their expert's colour class; "colour by expert" only switches a class
-// on the container, so toggling it re-renders nothing. New chunks are appended, not re-rendered.
+// The streamed output. Bytes are decoded as UTF-8 and appended as text, never parsed as HTML.
+// The text lives in segments of about SEGMENT_CHARS characters, each one text node, so a long
+// output costs a few dozen nodes, not one per byte. "Colour by expert" paints only the segments
+// in view (and a margin) as runs of one expert's bytes; a segment that scrolls away goes back to
+// plain text, so the number of elements stays bounded however long the output grows. A segment
+// that starts a line is a block of its own, so appending to the last one lays out that block
+// alone, not every coloured run above it.
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { Utf8Stream } from '../model/utf8';
 import type { GenerationView } from './engine-controller';
 import { expertColors } from './expert-colors';
 import { controls } from './theme';
+
+/** Characters per segment: small enough that the segments in view hold a few thousand spans at most. */
+export const SEGMENT_CHARS = 512;
+/** A text with no line break is cut into inline segments of this size at most. */
+const MAX_INLINE_CHARS = 4 * SEGMENT_CHARS;
+
+interface Segment {
+  el: HTMLSpanElement;
+  text: string;
+  experts: number[]; // one per run of one expert's text
+  runs: string[];
+  visible: boolean;
+  painted: boolean; // shown as coloured runs (else as one text node)
+}
 
 @customElement('soma-output')
 export class SomaOutput extends LitElement {
@@ -16,9 +34,10 @@ export class SomaOutput extends LitElement {
   private shownRun = -1;
   private shownChunks = 0;
   private decoder = new Utf8Stream();
-  private lastSpan: HTMLSpanElement | null = null;
+  private segments: Segment[] = [];
   private lastExpert = -1;
   private flushed = false;
+  private observer?: IntersectionObserver;
 
   static override styles = [
     controls,
@@ -34,6 +53,9 @@ export class SomaOutput extends LitElement {
       .prompt {
         font-weight: 700;
       }
+      .block {
+        display: block; /* begins after a line break, so the break it makes was in the text already */
+      }
       #text:empty::before {
         content: 'The generated text appears here.';
         color: var(--muted);
@@ -46,21 +68,87 @@ export class SomaOutput extends LitElement {
     return this.box?.textContent ?? '';
   }
 
-  private appendText(text: string, expert: number): void {
-    if (!text) return;
-    if (this.lastSpan && this.lastExpert === expert) {
-      (this.lastSpan.firstChild as Text).appendData(text);
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  protected override firstUpdated(): void {
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const seg = this.segments.find((s) => s.el === entry.target);
+          if (!seg) continue;
+          seg.visible = entry.isIntersecting;
+          this.paint(seg);
+        }
+      },
+      { root: this.box, rootMargin: '100px 0px' },
+    );
+  }
+
+  /** Shows a segment coloured when colour is on and it is in view, else as one text node. */
+  private paint(seg: Segment, force = false): void {
+    const want = this.colored && seg.visible;
+    if (want === seg.painted && !force) return;
+    seg.painted = want;
+    if (!want) {
+      seg.el.replaceChildren(seg.text);
       return;
     }
+    const frag = document.createDocumentFragment();
+    seg.runs.forEach((text, i) => frag.append(this.runSpan(text, seg.experts[i])));
+    seg.el.replaceChildren(frag);
+  }
+
+  private runSpan(text: string, expert: number): HTMLSpanElement {
     const span = document.createElement('span');
     span.className = `e e${expert}`;
     span.textContent = text;
-    this.box.append(span);
-    this.lastSpan = span;
+    return span;
+  }
+
+  private newSegment(block: boolean): Segment {
+    const el = document.createElement('span');
+    if (block) el.className = 'block';
+    el.append('');
+    this.box.append(el);
+    // A new segment starts where the reader is when they follow the end, so it starts in view.
+    const seg: Segment = { el, text: '', experts: [], runs: [], visible: true, painted: false };
+    this.segments.push(seg);
+    this.observer?.observe(el);
+    this.paint(seg);
+    return seg;
+  }
+
+  private appendText(text: string, expert: number): void {
+    if (!text) return;
+    let seg = this.segments.at(-1);
+    const nl = text.indexOf('\n');
+    if (seg && seg.text.length >= SEGMENT_CHARS && nl >= 0 && nl < text.length - 1) {
+      // Long enough: end this segment with its line, and start a block with the next.
+      this.appendText(text.slice(0, nl + 1), expert);
+      this.appendText(text.slice(nl + 1), expert);
+      return;
+    }
+    const lineDone = !!seg?.text.endsWith('\n');
+    if (!seg || (seg.text.length >= SEGMENT_CHARS && lineDone) || seg.text.length >= MAX_INLINE_CHARS) seg = this.newSegment(lineDone);
+    seg.text += text;
+    const sameRun = seg.runs.length > 0 && this.lastExpert === expert;
+    if (sameRun) seg.runs[seg.runs.length - 1] += text;
+    else {
+      seg.runs.push(text);
+      seg.experts.push(expert);
+    }
     this.lastExpert = expert;
+    if (!seg.painted) (seg.el.lastChild as Text).appendData(text);
+    else if (sameRun) (seg.el.lastChild!.firstChild as Text).appendData(text);
+    else seg.el.append(this.runSpan(text, expert));
   }
 
   private restart(run: GenerationView): void {
+    this.observer?.disconnect();
     this.box.replaceChildren();
     if (run.prompt) {
       const prompt = document.createElement('span');
@@ -71,20 +159,21 @@ export class SomaOutput extends LitElement {
     this.shownRun = run.id;
     this.shownChunks = 0;
     this.decoder = new Utf8Stream();
-    this.lastSpan = null;
+    this.segments = [];
     this.lastExpert = -1;
     this.flushed = false;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('colored')) for (const seg of this.segments) this.paint(seg);
     const run = this.run;
     if (!changed.has('run') || !run) return;
     if (run.id !== this.shownRun) this.restart(run);
     const atBottom = this.box.scrollHeight - this.box.scrollTop - this.box.clientHeight < 24;
     for (; this.shownChunks < run.chunks.length; this.shownChunks++) {
       const { bytes, experts } = run.chunks[this.shownChunks];
-      // Runs of bytes from one expert share a span. A character split between two experts' bytes
-      // comes out of the decoder with the later run, and takes that expert's colour.
+      // Runs of bytes from one expert are one run of text. A character split between two
+      // experts' bytes comes out of the decoder with the later run, and takes that expert's colour.
       let start = 0;
       for (let i = 1; i <= bytes.length; i++) {
         if (i < bytes.length && experts[i] === experts[start]) continue;

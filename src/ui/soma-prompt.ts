@@ -1,4 +1,5 @@
-// The prompt box, with Generate and Stop. Ctrl+Enter (⌘+Enter) generates from the keyboard.
+// The prompt box, with Generate and Stop. Ctrl+Enter (⌘+Enter) anywhere in Write generates and
+// Escape stops: the page listens for them (soma-app), so they work wherever the focus is.
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { controls } from './theme';
@@ -49,7 +50,8 @@ export class SomaPrompt extends LitElement {
     `,
   ];
 
-  private generate(): void {
+  /** Asks to generate from the prompt as it is. */
+  submit(): void {
     if (this.blocked || this.running) return;
     this.moveFocus = this.shadowRoot?.activeElement === this.generateButton;
     this.dispatchEvent(new CustomEvent('generate', { detail: { prompt: this.textarea.value }, bubbles: true, composed: true }));
@@ -69,21 +71,14 @@ export class SomaPrompt extends LitElement {
     }
   }
 
-  private onKey(e: KeyboardEvent): void {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      this.generate();
-    }
-  }
-
   override render() {
     return html`
       <label for="prompt">Prompt</label>
-      <textarea id="prompt" rows="3" spellcheck="false" aria-describedby="keys" @keydown=${this.onKey}>The </textarea>
+      <textarea id="prompt" rows="3" spellcheck="false" aria-describedby="keys">The </textarea>
       <div class="actions">
-        <button id="generate" class="primary" @click=${this.generate} ?disabled=${this.blocked || this.running}>Generate</button>
+        <button id="generate" class="primary" @click=${this.submit} ?disabled=${this.blocked || this.running}>Generate</button>
         <button id="stop" @click=${this.stop} ?disabled=${!this.running}>Stop</button>
-        <span id="keys" class="keys muted">${this.reason || 'Ctrl+Enter generates'}</span>
+        <span id="keys" class="keys muted">${this.reason || 'Ctrl+Enter generates, Escape stops'}</span>
       </div>
     `;
   }

@@ -2,7 +2,7 @@
 // and what every expert did. State comes from the ScoreController; the engine is given.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { Engine } from '../engine/protocol';
+import { type EngineState, EngineStateController } from './engine-state';
 import { ScoreController } from './score-controller';
 import type { BytePickEvent } from './soma-heatmap';
 import type { TextSubmitEvent } from './soma-text-source';
@@ -14,11 +14,13 @@ import './soma-text-source';
 
 @customElement('soma-score-panel')
 export class SomaScorePanel extends LitElement {
-  @property({ attribute: false }) engine?: Engine;
+  @property({ attribute: false }) state?: EngineState;
+  /** No model yet. */
   @property({ type: Boolean }) blocked = false;
   @property({ type: Number }) experts = 16;
   @state() private picked = -1;
-  private readonly scorer = new ScoreController(this, () => this.engine);
+  private readonly scorer = new ScoreController(this, () => this.state);
+  private readonly stateView = new EngineStateController(this);
 
   static override styles = [
     controls,
@@ -42,6 +44,15 @@ export class SomaScorePanel extends LitElement {
       }
     `,
   ];
+
+  protected override willUpdate(): void {
+    this.stateView.follow(this.state);
+  }
+
+  /** Stops a scoring under way (Escape). */
+  stop(): void {
+    this.scorer.stop();
+  }
 
   /** Scores text given from outside (e.g. the generated text). */
   scoreText(text: string): void {
@@ -68,7 +79,8 @@ export class SomaScorePanel extends LitElement {
         action="Score"
         placeholder="Paste or type any text, or open a file."
         ?busy=${s.running}
-        ?blocked=${this.blocked}
+        ?blocked=${this.blocked || (!s.running && !!this.state?.reason('score'))}
+        .reason=${s.running ? '' : (this.state?.reason('score') ?? '')}
         @text-submit=${(e: TextSubmitEvent) => this.scoreText(e.detail.text)}
       >
         ${s.running ? html`<button @click=${() => s.stop()}>Stop</button>` : nothing}

@@ -4,6 +4,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Backend, EngineStats } from '../engine/protocol';
 import './soma-sparkline';
+import './soma-term';
 import { RECENT_BYTES } from './generation-insight';
 import { grouped, megabytes } from './units';
 
@@ -38,6 +39,8 @@ export class SomaStatsBar extends LitElement {
       border-radius: 0.75rem;
       background: var(--panel);
       font-variant-numeric: tabular-nums;
+      min-height: 4.6rem; /* two rows, kept before the figures arrive: the page below stays put */
+      box-sizing: border-box;
     }
     dl > div {
       display: flex;
@@ -67,21 +70,21 @@ export class SomaStatsBar extends LitElement {
     const s = this.stats;
     const lastEntropy = this.entropy.at(-1);
     return html`<dl aria-label="Generation stats">
-      <div><dt>tok/s</dt><dd>${s && s.generated > 0 ? grouped(s.tokPerSec) : dash}</dd></div>
-      <div><dt>ms/tok</dt><dd>${s && s.generated > 0 ? s.msPerTok.toFixed(3) : dash}</dd></div>
-      <div><dt>ctx</dt><dd>${s ? `${grouped(s.contextBytes)} B` : dash}</dd></div>
+      <div><dt><soma-term term="tok/s" explain="Bytes written per second in this tab, by the engine alone."></soma-term></dt><dd>${s && s.generated > 0 ? grouped(s.tokPerSec) : dash}</dd></div>
+      <div><dt><soma-term term="ms/tok" explain="Milliseconds the engine spends on each byte it writes."></soma-term></dt><dd>${s && s.generated > 0 ? s.msPerTok.toFixed(3) : dash}</dd></div>
+      <div><dt><soma-term term="ctx" explain="Context: how many bytes the model has read so far in this run, prompt included. Its memory stays the same size however long this grows."></soma-term></dt><dd>${s ? `${grouped(s.contextBytes)} B` : dash}</dd></div>
       <div>
-        <dt>load</dt>
+        <dt><soma-term term="load" explain="How the written bytes were shared among the experts: one bar per expert. The percentage is how evenly: 100% when every expert wrote as many bytes, 0% when one wrote them all."></soma-term></dt>
         <dd><soma-sparkline .values=${this.shares} .max=${Math.max(...this.shares, 1e-9)} .slots=${this.experts} experts label=${this.loadLabel()}></soma-sparkline></dd>
         <dd title="evenness: entropy of the experts' shares over its maximum">${this.evenness === null ? dash : `${(this.evenness * 100).toFixed(0)}%`}</dd>
       </div>
       <div>
-        <dt>entropy</dt>
+        <dt><soma-term term="entropy" explain="How unsure the model was about each of the last 64 bytes, in bits: 0 when it was certain, 8 when any byte seemed equally likely."></soma-term></dt>
         <dd class="entropy"><soma-sparkline .values=${this.entropy} .max=${8} .slots=${RECENT_BYTES} label="entropy of the model's next-byte distribution over the last ${this.entropy.length} bytes, 0 to 8 bits${lastEntropy === undefined ? '' : `; latest ${lastEntropy.toFixed(2)} bits`}"></soma-sparkline></dd>
       </div>
-      <div><dt>bits</dt><dd title="surprisal of the chosen byte, −log2 p; mean over this generation in brackets">${this.bits === null ? dash : this.bits.toFixed(2)}${this.meanBits === null ? '' : ` (${this.meanBits.toFixed(2)})`}</dd></div>
-      <div><dt>mem</dt><dd>${s ? megabytes(s.memoryBytes) : this.memoryBytes ? megabytes(this.memoryBytes) : dash}</dd></div>
-      <div><dt>backend</dt><dd>${this.backend ?? dash}</dd></div>
+      <div><dt><soma-term term="bits" explain="How surprised the model was by the byte it just wrote, in bits (lower: it expected it); in brackets, the average over this run."></soma-term></dt><dd title="surprisal of the chosen byte, −log2 p; mean over this generation in brackets">${this.bits === null ? dash : this.bits.toFixed(2)}${this.meanBits === null ? '' : ` (${this.meanBits.toFixed(2)})`}</dd></div>
+      <div><dt><soma-term term="mem" explain="Memory the engine holds: the weights, the model's state and its scratch space."></soma-term></dt><dd>${s ? megabytes(s.memoryBytes) : this.memoryBytes ? megabytes(this.memoryBytes) : dash}</dd></div>
+      <div><dt><soma-term term="backend" explain="The engine doing the arithmetic: wasm-simd (WebAssembly with vector instructions) or js (plain JavaScript, slower, same results)."></soma-term></dt><dd>${this.backend ?? dash}</dd></div>
     </dl>`;
   }
 }

@@ -2,8 +2,8 @@
 // and resume; then original or tuned, reset, export and import. State comes from the TeachController.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Engine } from '../engine/protocol';
 import type { WeightsStore } from '../store/weights-store';
+import { type EngineState, EngineStateController, tunedDescription } from './engine-state';
 import { TeachController } from './teach-controller';
 import type { TextSubmitEvent } from './soma-text-source';
 import { controls } from './theme';
@@ -11,12 +11,14 @@ import './soma-text-source';
 
 @customElement('soma-teach-panel')
 export class SomaTeachPanel extends LitElement {
-  @property({ attribute: false }) engine?: Engine;
+  @property({ attribute: false }) state?: EngineState;
   @property({ attribute: false }) store?: WeightsStore;
   /** SHA-256 of the original model, which a stored tuned copy must come from. */
   @property() original = '';
+  /** No model yet. */
   @property({ type: Boolean }) blocked = false;
-  private readonly teach = new TeachController(this, () => (this.engine && this.store && this.original ? { engine: this.engine, store: this.store, original: this.original } : undefined));
+  private readonly teach = new TeachController(this, () => (this.state && this.store && this.original ? { state: this.state, store: this.store, original: this.original } : undefined));
+  private readonly stateView = new EngineStateController(this);
   private restored = '';
 
   static override styles = [
@@ -57,8 +59,9 @@ export class SomaTeachPanel extends LitElement {
   ];
 
   protected override willUpdate(): void {
+    this.stateView.follow(this.state);
     // Once per original: bring back a tuned copy from an earlier visit.
-    if (this.engine && this.store && this.original && this.restored !== this.original) {
+    if (this.state && this.store && this.original && this.restored !== this.original) {
       this.restored = this.original;
       void this.teach.restore();
     }
@@ -86,27 +89,37 @@ export class SomaTeachPanel extends LitElement {
   override render() {
     const t = this.teach;
     const busy = t.phase === 'starting' || t.phase === 'teaching' || t.phase === 'pausing';
+    // Another mode has the engine: say which, and how to free it.
+    const other = busy ? '' : (this.state?.reason('teach') ?? '');
     const tuned = t.weights.tuned;
     return html`
       <p class="muted">
-        The model learns your text in this tab: SPSA fine-tuning of a copy, forward passes only. The last 10% of the text is held out to measure it.
-        Teaching pauses while the tab is hidden.
+        The model learns your text in this tab: it tunes a copy of itself, and the last 10% of your text is kept aside to check that it
+        improves. Teaching pauses while the tab is hidden.
       </p>
-      <soma-text-source label="Text to teach" action="Teach" placeholder="Paste a few KB of your own writing, or open a file." ?busy=${busy} ?blocked=${this.blocked} @text-submit=${(e: TextSubmitEvent) => void t.start(e.detail.text)}>
+      <soma-text-source
+        label="Text to teach"
+        action="Teach"
+        placeholder="Paste a few KB of your own writing, or open a file."
+        ?busy=${busy}
+        ?blocked=${this.blocked || !!other}
+        .reason=${other}
+        @text-submit=${(e: TextSubmitEvent) => void t.start(e.detail.text, e.detail.name)}
+      >
         ${t.phase === 'teaching' ? html`<button @click=${() => t.pause()}>Pause</button>` : nothing}
-        ${t.phase === 'paused' && t.progress ? html`<button @click=${() => void t.resume()} ?disabled=${this.blocked}>Resume</button>` : nothing}
+        ${t.phase === 'paused' && t.progress ? html`<button @click=${() => void t.resume()} ?disabled=${this.blocked || !!other}>Resume</button>` : nothing}
       </soma-text-source>
       ${this.progressLine()} ${t.error ? html`<p class="error" role="alert">${t.error}</p>` : nothing} ${t.note ? html`<p class="muted">${t.note}</p>` : nothing}
-      <fieldset ?disabled=${busy || this.blocked}>
+      <fieldset ?disabled=${busy || this.blocked || !!other}>
         <legend>Model in use</legend>
         <label><input type="radio" name="model" .checked=${t.weights.active === 'original'} @change=${() => void t.use('original')} /> original</label>
         <label><input type="radio" name="model" .checked=${t.weights.active === 'tuned'} ?disabled=${!tuned} @change=${() => void t.use('tuned')} /> tuned</label>
       </fieldset>
-      ${tuned ? html`<p class="muted">Tuned: ${tuned.method.split(', starting from')[0]}; ${tuned.steps.toLocaleString('en')} steps.</p>` : nothing}
+      ${tuned ? html`<p class="muted">Tuned: ${tuned.method.split(', starting from')[0]}; ${tuned.steps.toLocaleString('en')} steps. Taught on ${tunedDescription(tuned, this.state?.source ?? null)}.</p>` : nothing}
       <div class="row">
-        <button @click=${() => void t.reset()} ?disabled=${!tuned || busy}>Reset (discard tuned)</button>
+        <button @click=${() => void t.reset()} ?disabled=${!tuned || busy || !!other}>Reset (discard tuned)</button>
         <button @click=${() => void t.exportFile()} ?disabled=${!tuned || busy}>Export tuned soma.bin</button>
-        <label>Import a tuned soma.bin: <input type="file" accept=".bin" aria-label="Import a tuned soma.bin" ?disabled=${busy} @change=${this.onImport} /></label>
+        <label>Import a tuned soma.bin: <input type="file" accept=".bin" aria-label="Import a tuned soma.bin" ?disabled=${busy || !!other} @change=${this.onImport} /></label>
       </div>
     `;
   }

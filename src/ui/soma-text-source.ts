@@ -1,10 +1,11 @@
 // Where the user's own text comes from: typed or pasted into the box, or read from a file. Emits
 // 'text-submit' with the text; the panel that holds it decides what to do with it.
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { controls } from './theme';
 
-export type TextSubmitEvent = CustomEvent<{ text: string }>;
+/** name: the file the text came from, unchanged since, or '' for typed or pasted text. */
+export type TextSubmitEvent = CustomEvent<{ text: string; name: string }>;
 
 @customElement('soma-text-source')
 export class SomaTextSource extends LitElement {
@@ -13,6 +14,9 @@ export class SomaTextSource extends LitElement {
   @property({ type: Boolean }) busy = false;
   @property({ type: Boolean }) blocked = false;
   @property() placeholder = '';
+  /** Why the action waits, shown beside it (e.g. "Teaching: pause it to score."). */
+  @property() reason = '';
+  private fileName = '';
   @query('textarea') private box!: HTMLTextAreaElement;
 
   static override styles = [
@@ -28,6 +32,9 @@ export class SomaTextSource extends LitElement {
         min-height: 7rem;
         resize: vertical;
         font: 0.95rem/1.45 ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+      }
+      .reason {
+        margin: 0;
       }
       .row {
         display: flex;
@@ -52,22 +59,24 @@ export class SomaTextSource extends LitElement {
     const file = input.files?.[0];
     if (!file) return;
     this.box.value = await file.text();
+    this.fileName = file.name;
     input.value = '';
   }
 
   private submit(): void {
-    this.dispatchEvent(new CustomEvent('text-submit', { detail: { text: this.box.value }, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent('text-submit', { detail: { text: this.box.value, name: this.fileName }, bubbles: true, composed: true }));
   }
 
   override render() {
     return html`
       <label for="box">${this.label}</label>
-      <textarea id="box" spellcheck="false" placeholder=${this.placeholder}></textarea>
+      <textarea id="box" spellcheck="false" placeholder=${this.placeholder} @input=${() => (this.fileName = '')}></textarea>
       <div class="row">
         <button class="primary" @click=${this.submit} ?disabled=${this.busy || this.blocked}>${this.action}</button>
         <label>or open a file: <input type="file" accept=".txt,.md,text/*" aria-label="${this.label}: open a file" @change=${this.onFile} /></label>
         <slot></slot>
       </div>
+      ${this.reason ? html`<p class="reason muted" role="status">${this.reason}</p>` : nothing}
     `;
   }
 }

@@ -9,6 +9,7 @@ import { fetchWeights } from '../store/fetch-weights';
 import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
 import { controls } from './theme';
+import type { PrefetchState } from './timelapse-prefetch';
 
 const megabytes = (tokens: number) => (tokens === 0 ? 'the start' : tokens < 1e6 ? `${(tokens / 1e3).toFixed(0)} KB` : `${(tokens / 1e6).toFixed(tokens < 1e7 ? 1 : 0)} MB`);
 
@@ -29,8 +30,12 @@ export class SomaTimelapsePanel extends LitElement {
   @property({ attribute: false }) settings: UiSettings | null = null;
   /** The panel is on show: the index is fetched on the first showing. */
   @property({ type: Boolean }) active = false;
+  /** Whether the frames are saved for offline use. */
+  @property({ attribute: false }) offline: PrefetchState = { kind: 'waiting' };
   @state() private prompt = 'The ';
   @state() private seed = 1;
+  /** Why the seed typed was refused ('' when it was taken). */
+  @state() private seedHint = '';
   private readonly timelapse = new TimelapseController(this, () => (this.engine ? { engine: this.engine, backend: this.backend, fetchFile: (path) => fetchWeights(path, () => {}) } : undefined));
 
   static override styles = [
@@ -121,9 +126,21 @@ export class SomaTimelapsePanel extends LitElement {
   private onSeed(e: Event): void {
     const input = e.target as HTMLInputElement;
     const v = Number(input.value);
-    if (input.value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) return; // the input's own validity shows it
+    if (input.value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      this.seedHint = `Seed must be a whole number from 0 to 4,294,967,295: ${input.value.trim() || 'nothing'} is refused, and seed ${this.seed} is still in use.`;
+      return;
+    }
+    this.seedHint = '';
     this.seed = v;
     this.show(this.timelapse.selected);
+  }
+
+  private offlineLine() {
+    const o = this.offline;
+    if (o.kind === 'saved') return html`<p class="muted">All ${o.total} frames are saved on this device: the time-lapse works offline.</p>`;
+    if (o.kind === 'saving') return html`<p class="muted">Saving the frames for offline use: ${o.done} of ${o.total}.</p>`;
+    if (o.kind === 'no-room' || o.kind === 'failed') return html`<p class="error">The time-lapse will not work offline: ${o.reason}.</p>`;
+    return nothing;
   }
 
   override render() {
@@ -142,13 +159,15 @@ export class SomaTimelapsePanel extends LitElement {
         SOMA learned from scratch with forward passes only. These are ${frames.length} snapshots of one training run, log-spaced from its start to its end.
         At each, the model writes ${TIMELAPSE_BYTES} bytes from the same prompt and seed: scrub to watch spelling and words emerge.
       </p>
+      ${this.offlineLine()}
       <div class="row">
         <label>Prompt <input type="text" .value=${this.prompt} @change=${this.onPrompt} /></label>
-        <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} @change=${this.onSeed} /></label>
+        <label>Seed <input class="seed" type="number" min="0" max="4294967295" step="1" .value=${String(this.seed)} aria-invalid=${this.seedHint ? 'true' : 'false'} aria-describedby="seed-hint" @change=${this.onSeed} /></label>
         ${t.playing
           ? html`<button @click=${() => t.stopPlaying()}>Stop</button>`
           : html`<button ?disabled=${!r} @click=${() => void t.play(() => this.request())}>Play from the start</button>`}
       </div>
+      ${this.seedHint ? html`<p id="seed-hint" class="error" role="alert">${this.seedHint}</p>` : nothing}
       ${r ? nothing : html`<p class="error" role="alert">The time-lapse waits for valid settings.</p>`}
       <div class="scrub">
         <input

@@ -1,8 +1,10 @@
 // "Teach it" as the page sees it: a fine-tune in the engine with live held-out nats/char, paused
 // whenever the tab is hidden; the tuned copy kept in IndexedDB beside the original, switched to,
-// discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol.
+// discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol,
+// claims it through the page's EngineState, and keeps the model in use there.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { Engine, FineTuneProgress, WeightsState } from '../engine/protocol';
+import type { FineTuneProgress } from '../engine/protocol';
+import type { EngineState, TunedSource } from './engine-state';
 import { encodeUtf8 } from '../model/utf8';
 import type { WeightsStore } from '../store/weights-store';
 
@@ -11,16 +13,17 @@ export type TeachPhase = 'idle' | 'starting' | 'teaching' | 'pausing' | 'paused'
 export class TeachController implements ReactiveController {
   phase: TeachPhase = 'idle';
   progress?: FineTuneProgress;
-  weights: WeightsState = { active: 'original', tuned: null };
   error?: string;
   /** Said after a save, an import or an export. */
   note?: string;
   /** The tab was hidden mid-run: resume when it shows again. */
   private resumeOnShow = false;
+  /** The text of the run under way, named once it has made a tuned copy. */
+  private teaching: TunedSource | null = null;
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly deps: () => { engine: Engine; store: WeightsStore; original: string } | undefined,
+    private readonly deps: () => { state: EngineState; store: WeightsStore; original: string } | undefined,
   ) {
     host.addController(this);
   }
@@ -41,30 +44,38 @@ export class TeachController implements ReactiveController {
 
   hostDisconnected(): void {
     document.removeEventListener('visibilitychange', this.onVisibility);
-    if (this.phase === 'teaching') this.deps()?.engine.pause();
+    if (this.phase === 'teaching') this.deps()?.state.engine.pause();
+  }
+
+  /** What the engine says of the original and the tuned copy. */
+  get weights() {
+    return this.deps()?.state.weights ?? { active: 'original' as const, tuned: null };
   }
 
   private update(): void {
     this.host.requestUpdate();
   }
 
-  /** Brings back a tuned copy stored on an earlier visit (the original stays in use). */
+  /** Brings back a tuned copy stored on an earlier visit, and the model the user chose last. */
   async restore(): Promise<void> {
     const d = this.deps();
     if (!d) return;
     const bytes = await d.store.findTuned(d.original);
     if (!bytes) return;
     try {
-      await d.engine.loadTuned(bytes);
-      this.weights = await d.engine.useWeights('use-original');
+      await d.state.engine.loadTuned(bytes);
+      d.state.setWeights(await d.state.engine.useWeights(d.state.remembered === 'tuned' ? 'use-tuned' : 'use-original'));
     } catch {
       await d.store.removeTuned(); // refused: never offer it again
     }
     this.update();
   }
 
-  start(text: string): Promise<void> {
-    return this.run(encodeUtf8(text));
+  /** Teaches a new copy on text; `name` says where the text came from ('' for typed or pasted). */
+  start(text: string, name = ''): Promise<void> {
+    const bytes = encodeUtf8(text);
+    this.teaching = { name: name || 'your pasted text', bytes: bytes.length };
+    return this.run(bytes);
   }
 
   resume(): Promise<void> {
@@ -73,18 +84,24 @@ export class TeachController implements ReactiveController {
 
   private async run(text: Uint8Array | null): Promise<void> {
     const d = this.deps();
-    if (!d || this.phase === 'teaching' || this.phase === 'starting') return;
+    if (!d || this.phase === 'teaching' || this.phase === 'starting' || !d.state.claim('teaching')) return;
+    let claimed = true;
+    const free = () => {
+      if (claimed) d.state.release('teaching'); // once: a resumed run may hold the claim by then
+      claimed = false;
+    };
     this.phase = text ? 'starting' : 'teaching';
     this.error = undefined;
     this.note = undefined;
     this.update();
     try {
-      const gen = d.engine.teach(text);
+      const gen = d.state.engine.teach(text);
       for (;;) {
         const next = await gen.next();
         if (next.done) {
           this.progress = next.value.progress;
-          this.weights = next.value.weights;
+          if (text && this.teaching) d.state.setSource(this.teaching);
+          d.state.setWeights(next.value.weights);
           break;
         }
         this.progress = next.value;
@@ -92,10 +109,13 @@ export class TeachController implements ReactiveController {
         this.update();
       }
       this.phase = 'paused';
+      free(); // saving needs no claim: the engine answers an export between anything
       await this.save();
     } catch (e) {
       this.error = (e as Error).message;
       this.phase = this.weights.tuned ? 'paused' : 'idle';
+    } finally {
+      free();
     }
     this.update();
   }
@@ -103,7 +123,7 @@ export class TeachController implements ReactiveController {
   pause(): void {
     if (this.phase !== 'teaching') return;
     this.phase = 'pausing';
-    this.deps()?.engine.pause();
+    this.deps()?.state.engine.pause();
     this.update();
   }
 
@@ -111,20 +131,13 @@ export class TeachController implements ReactiveController {
   private async save(): Promise<void> {
     const d = this.deps();
     if (!d || !this.weights.tuned) return;
-    const bytes = await d.engine.exportTuned();
+    const bytes = await d.state.engine.exportTuned();
     const saved = await d.store.saveTuned(bytes.slice().buffer, d.original);
     this.note = saved ? 'The tuned model is saved on this device, beside the original.' : 'The tuned model is kept for this visit only (no storage here).';
   }
 
   async use(which: 'original' | 'tuned'): Promise<void> {
-    const d = this.deps();
-    if (!d) return;
-    try {
-      this.weights = await d.engine.useWeights(which === 'tuned' ? 'use-tuned' : 'use-original');
-      this.error = undefined;
-    } catch (e) {
-      this.error = (e as Error).message;
-    }
+    await this.deps()?.state.choose(which);
     this.update();
   }
 
@@ -133,7 +146,8 @@ export class TeachController implements ReactiveController {
     const d = this.deps();
     if (!d) return;
     try {
-      this.weights = await d.engine.useWeights('discard-tuned');
+      d.state.setWeights(await d.state.engine.useWeights('discard-tuned'));
+      d.state.forgetTuned();
       await d.store.removeTuned();
       this.phase = 'idle';
       this.progress = undefined;
@@ -149,7 +163,7 @@ export class TeachController implements ReactiveController {
     const d = this.deps();
     if (!d) return;
     try {
-      const bytes = await d.engine.exportTuned();
+      const bytes = await d.state.engine.exportTuned();
       const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type: 'application/octet-stream' }));
       const a = document.createElement('a');
       a.href = url;
@@ -165,10 +179,12 @@ export class TeachController implements ReactiveController {
   /** Takes a tuned soma.bin from a file, uses it and keeps it. */
   async importFile(file: File): Promise<void> {
     const d = this.deps();
-    if (!d || this.phase === 'teaching') return;
+    if (!d || this.phase === 'teaching' || d.state.activity !== 'idle') return;
     try {
       const bytes = await file.arrayBuffer();
-      this.weights = await d.engine.loadTuned(bytes);
+      const weights = await d.state.engine.loadTuned(bytes);
+      d.state.setSource({ name: file.name, bytes: Number(/(\d+) bytes/.exec(weights.tuned?.corpus ?? '')?.[1] ?? 0) });
+      d.state.setWeights(weights, true);
       this.phase = 'idle';
       this.progress = undefined;
       this.error = undefined;

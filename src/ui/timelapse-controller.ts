@@ -7,6 +7,7 @@ import type { BackendChoice, Engine, GenerateOptions } from '../engine/protocol'
 import { type TimelapseIndex, parseTimelapseIndex } from '../model/timelapse';
 import { Utf8Stream, encodeUtf8 } from '../model/utf8';
 import type { UiSettings } from './settings';
+import { frameUrl } from './timelapse-prefetch';
 
 /** Bytes generated at each frame: enough to read, short enough to play through quickly. */
 export const TIMELAPSE_BYTES = 240;
@@ -160,7 +161,7 @@ export class TimelapseController implements ReactiveController {
     try {
       if (this.loadedFrame !== frame) {
         this.loadedFrame = -1;
-        const bytes = await d.fetchFile(`timelapse/${f.file}?sha=${f.sha256.slice(0, 16)}`);
+        const bytes = await d.fetchFile(frameUrl(f));
         const loaded = await d.engine.load(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, d.backend);
         if (loaded.info.sha256 !== f.sha256) throw new Error(`frame ${f.file} is not the one the index names (its SHA-256 differs)`);
         this.loadedFrame = frame;

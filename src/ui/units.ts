@@ -13,3 +13,6 @@ export function meanNatsPerChar(val: Record<string, number> | null | undefined):
   const xs = Object.values(val ?? {}).filter((x) => typeof x === 'number' && Number.isFinite(x));
   return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
+
+/** 1 → "1 byte", 1200 → "1,200 bytes". */
+export const bytesWord = (n: number): string => `${grouped(n)} ${n === 1 ? 'byte' : 'bytes'}`;

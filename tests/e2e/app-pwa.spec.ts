@@ -88,3 +88,10 @@ test('the built app works from python3 -m http.server run inside dist/', async (
     server?.kill();
   }
 });
+
+test('the built app serves a real robots.txt, not the page', async ({ request }) => {
+  const r = await request.get('robots.txt');
+  expect(r.status()).toBe(200);
+  expect(r.headers()['content-type']).toContain('text/plain');
+  expect(await r.text()).toMatch(/^User-agent: \*$/m);
+});

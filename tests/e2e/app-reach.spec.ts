@@ -35,12 +35,15 @@ test('the keyboard reaches everything in a sensible order, with a visible focus,
   await page.goto('/');
   await waitReady(page);
   const order: string[] = [];
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 26; i++) {
     await page.keyboard.press('Tab');
     order.push(await page.evaluate(focused()));
   }
-  // The modes come first; Copy and "Score this text" are disabled until there is output, Stop until a run starts.
-  expect(order).toEqual(['Write', 'Score', 'Teach it', 'Time-lapse', 'Prompt', 'Generate', 'colour by expert', 'Generated text', 'Temperature', 'Top-k', 'Top-p', 'Repeat penalty', 'Length (bytes)', 'Defaults']);
+  // The header's figures first (each explains itself on focus), then the modes; Copy and "Score this
+  // text" are disabled until there is output, Stop until a run starts; the stats bar's figures explain
+  // themselves too.
+  const figures = ['tok/s', 'ms/tok', 'ctx', 'load', 'entropy', 'bits', 'mem', 'backend'];
+  expect(order).toEqual(['params', 'weights', 'experts', 'nats/char', 'Write', 'Score', 'Teach it', 'Time-lapse', 'Prompt', 'Generate', 'colour by expert', 'Generated text', ...figures, 'Temperature', 'Top-k', 'Top-p', 'Repeat penalty', 'Length (bytes)', 'Defaults']);
 
   await page.getByLabel('Prompt').focus();
   await page.keyboard.press('Tab');

@@ -121,11 +121,11 @@ test('teach it: live held-out nats/char, pause and resume (also on a hidden tab)
   await page.getByLabel('Import a tuned soma.bin').setInputFiles(file);
   await expect(page.getByLabel('tuned', { exact: true })).toBeChecked();
   await expect(page.getByText(/^Tuned: fine-tuned in the browser tab/)).toBeVisible();
-  // The tuned copy is kept beside the original: a reload brings it back, with the original in use.
+  // The tuned copy is kept beside the original: a reload brings it back, still in use (the user's last choice).
   await page.reload();
   await waitReady(page);
   await page.getByRole('button', { name: 'Teach it' }).click();
   await expect(page.getByLabel('tuned', { exact: true })).toBeEnabled();
-  await expect(page.getByLabel('original', { exact: true })).toBeChecked();
+  await expect(page.getByLabel('tuned', { exact: true })).toBeChecked();
   await shot(page, info, 'teach-after-reload');
 });

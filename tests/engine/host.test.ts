@@ -182,3 +182,34 @@ describe('pickBackend', () => {
     expect(() => pickBackend('wasm-simd', false)).toThrow(/no WebAssembly SIMD/);
   });
 });
+
+describe('EngineHost: a long prompt', () => {
+  it('is read in slices with progress, and writes exactly what the session writes from the whole prompt at once', async () => {
+    const prompt = encodeUtf8('The state of the union is strong, and the people are its strength. '.repeat(100)); // about 7 KB
+    const t = await loaded('wasm-simd');
+    await t.h.handle({ id: 2, type: 'generate', prompt, options: options({ length: 200 }) });
+    const reading = only(t.responses, 'reading');
+    expect(reading.length).toBeGreaterThan(0);
+    for (const r of reading) expect(r.total).toBe(prompt.length);
+    expect(reading.map((r) => r.read)).toEqual([...reading.map((r) => r.read)].sort((a, b) => a - b));
+    const bytes = chunks(t.responses).flatMap((c) => [...c.bytes]);
+    expect(bytes).toHaveLength(200);
+    const session = await openSession(await readSoma(weights), 'wasm-simd');
+    const reference: number[] = [];
+    for (const ev of session.generate(prompt, options({ length: 200 }))) reference.push(ev.byte);
+    expect(bytes).toEqual(reference);
+  });
+
+  it('stops while it is read', async () => {
+    const prompt = encodeUtf8('x'.repeat(400_000));
+    const t = await loaded('wasm-simd');
+    const running = t.h.handle({ id: 2, type: 'generate', prompt, options: options({ length: 10 }) });
+    while (only(t.responses, 'reading').length === 0) await new Promise((r) => setTimeout(r, 1));
+    await t.h.handle({ id: 3, type: 'stop' });
+    await running;
+    const done = only(t.responses, 'done');
+    expect(done).toHaveLength(1);
+    expect(done[0].reason).toBe('stopped');
+    expect(chunks(t.responses)).toHaveLength(0);
+  });
+});
