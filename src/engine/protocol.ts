@@ -125,3 +125,12 @@ export const MARK_READY = 'soma:ready';
 export const MARK_FIRST_BYTE = 'soma:first-byte';
 export const MARK_GENERATE = 'soma:generate';
 export const MARK_LAST_BYTE = 'soma:last-byte';
+
+// What the page needs of the model besides messages: text to bytes and back, the sampling limits,
+// the model's cost per byte, soma.bin's provenance and the time-lapse's index. Re-exported here so
+// that the page imports the engine's protocol and client, and nothing else of the engine or model.
+export { Utf8Stream, encodeUtf8 } from '../model/utf8';
+export { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../model/sampler';
+export { flopsPerByte, macsPerByte } from '../model/config';
+export { type TimelapseFrame, type TimelapseIndex, parseTimelapseIndex } from '../model/timelapse';
+export type { Provenance };

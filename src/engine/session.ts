@@ -16,6 +16,7 @@ export interface ModelInfo {
   params: number;
   fileBytes: number;
   sha256: string;
+  version: number; // soma.bin's format version
   backend: Backend;
 }
 
@@ -82,7 +83,7 @@ export class Session {
       memory = () => heap.byteLength;
     }
     kernels.heap.set(file.weights, base);
-    const info: ModelInfo = { config, provenance: file.provenance, params: paramCount(config), fileBytes: file.fileBytes, sha256: file.sha256, backend };
+    const info: ModelInfo = { config, provenance: file.provenance, params: paramCount(config), fileBytes: file.fileBytes, sha256: file.sha256, version: file.version, backend };
     return new Session(info, { config, kernels, w: weightOffsets(layout, base) }, base + layout.total, memory, whole);
   }
 

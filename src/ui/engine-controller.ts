@@ -3,9 +3,7 @@
 // holds the main thread. It talks to the engine only through the protocol's Engine interface, and
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { BackendChoice, ByteChunk, EngineStats, Loaded } from '../engine/protocol';
-import { MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
-import { encodeUtf8 } from '../model/utf8';
+import { type BackendChoice, type ByteChunk, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
 import type { EngineState } from './engine-state';
 import { GenerationInsight } from './generation-insight';
 import type { UiSettings } from './settings';

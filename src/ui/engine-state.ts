@@ -3,8 +3,7 @@
 // into another and end in a "busy" error; every control that would collide shows why it waits.
 // The choice of model is remembered across reloads. Components see it through EngineStateController.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { Engine, WeightsState } from '../engine/protocol';
-import type { Provenance } from '../model/format';
+import type { Engine, Provenance, WeightsState } from '../engine/protocol';
 
 export type Activity = 'loading' | 'idle' | 'generating' | 'scoring' | 'teaching';
 /** What a control wants to do with the engine. */

@@ -2,9 +2,8 @@
 // and the totals and experts' view at the end. Talks to the engine only through the protocol, and
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ScoreChunk, ScoreDone } from '../engine/protocol';
+import { encodeUtf8, type ScoreChunk, type ScoreDone } from '../engine/protocol';
 import type { EngineState } from './engine-state';
-import { encodeUtf8 } from '../model/utf8';
 
 /** One scoring as the heatmap shows it: a new object whenever a chunk arrives. */
 export interface ScoreView {

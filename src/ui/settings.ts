@@ -1,6 +1,6 @@
 // The generation settings the page offers: their defaults, ranges, hints, and how they are kept
 // across reloads. Pure functions over strings, as typed into the inputs.
-import { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../model/sampler';
+import { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../engine/protocol';
 
 export interface UiSettings {
   temperature: number;

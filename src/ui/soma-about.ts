@@ -4,8 +4,7 @@
 // header or measured in this tab. The method's full record is in the README and docs/training.md.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { ModelInfo } from '../engine/protocol';
-import { flopsPerByte, macsPerByte } from '../model/config';
+import { flopsPerByte, macsPerByte, type ModelInfo } from '../engine/protocol';
 import type { StoreMode } from '../store/weights-store';
 import { grouped, meanNatsPerChar, megabytes } from './units';
 

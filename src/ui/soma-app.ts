@@ -156,7 +156,8 @@ export class SomaApp extends LitElement {
     this.weights = new WeightsController(this, {
       ...weights,
       load: async (bytes) => {
-        await this.engine!.load(bytes, backend);
+        const { info } = await this.engine!.load(bytes, backend);
+        return { version: info.version, sha256: info.sha256, fileBytes: info.fileBytes };
       },
     });
     void this.weights.start();

@@ -7,7 +7,7 @@
 // alone, not every coloured run above it.
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
-import { Utf8Stream } from '../model/utf8';
+import { Utf8Stream } from '../engine/protocol';
 import type { GenerationView } from './engine-controller';
 import { expertColors } from './expert-colors';
 import { controls } from './theme';

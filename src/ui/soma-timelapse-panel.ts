@@ -3,8 +3,7 @@
 // TimelapseController; samples are shown as text only.
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { BackendChoice, Engine } from '../engine/protocol';
-import type { TimelapseFrame, TimelapseIndex } from '../model/timelapse';
+import type { BackendChoice, Engine, TimelapseFrame, TimelapseIndex } from '../engine/protocol';
 import { fetchWeights } from '../store/fetch-weights';
 import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';

@@ -3,9 +3,8 @@
 // discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol,
 // claims it through the page's EngineState, and keeps the model in use there.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { FineTuneProgress } from '../engine/protocol';
+import { encodeUtf8, type FineTuneProgress } from '../engine/protocol';
 import type { EngineState, TunedSource } from './engine-state';
-import { encodeUtf8 } from '../model/utf8';
 import type { WeightsStore } from '../store/weights-store';
 
 export type TeachPhase = 'idle' | 'starting' | 'teaching' | 'pausing' | 'paused';

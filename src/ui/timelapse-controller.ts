@@ -3,9 +3,7 @@
 // so spelling and words can be watched as they emerge. Samples are kept per frame and request;
 // picking another frame mid-sample stops it. Talks to the engine only through the protocol.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { BackendChoice, Engine, GenerateOptions } from '../engine/protocol';
-import { type TimelapseIndex, parseTimelapseIndex } from '../model/timelapse';
-import { Utf8Stream, encodeUtf8 } from '../model/utf8';
+import { type BackendChoice, encodeUtf8, type Engine, type GenerateOptions, parseTimelapseIndex, type TimelapseIndex, Utf8Stream } from '../engine/protocol';
 import type { UiSettings } from './settings';
 import { frameUrl } from './timelapse-prefetch';
 

@@ -3,7 +3,7 @@
 // one at a time, with progress. Storage is asked first: when the quota cannot take them, the
 // page says so before the user goes offline, and nothing else is touched.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { parseTimelapseIndex } from '../model/timelapse';
+import { parseTimelapseIndex } from '../engine/protocol';
 
 /** The service worker's runtime cache for frames (vite.config.ts), and the URL the app asks for. */
 export const FRAME_CACHE = 'soma-timelapse';

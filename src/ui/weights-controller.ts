@@ -2,7 +2,6 @@
 // network with progress, else from a file the user picks. Downloaded and picked files are verified
 // (SHA-256 against the header, and every other check of the format) before they are stored.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { readSoma } from '../model/format';
 import { fetchWeights } from '../store/fetch-weights';
 import type { StoreMode, WeightsId, WeightsStore } from '../store/weights-store';
 
@@ -14,8 +13,8 @@ export interface WeightsSetup {
   url: string; // soma.bin, relative to the page
   shipped: WeightsId | null; // the file this build ships, when the build could read it
   fromFile: boolean; // the page was opened from file://
-  /** Hands verified bytes to the engine; rejects with a message when the engine refuses them. */
-  load: (bytes: Uint8Array) => Promise<void>;
+  /** Hands the bytes to the engine, which checks and decodes them (the page never parses soma.bin); rejects with a message when it refuses them. */
+  load: (bytes: Uint8Array) => Promise<WeightsId>;
   fetch?: typeof fetch; // the tests' stand-in for the network
 }
 
@@ -125,14 +124,8 @@ export class WeightsController implements ReactiveController {
 
   private async verifyAndLoad(bytes: Uint8Array, origin: WeightsOrigin, label: string): Promise<true | string> {
     this.set('verifying');
-    let id: WeightsId;
-    try {
-      const file = await readSoma(bytes);
-      id = { version: file.version, sha256: file.sha256, fileBytes: file.fileBytes };
-    } catch (e) {
-      return (e as Error).message.replace(/^soma\.bin: /, '');
-    }
-    if (!(await this.deliver(bytes, origin))) return this.problem ?? 'the engine refused it';
+    const id = await this.deliver(bytes, origin);
+    if (!id) return (this.problem ?? 'the engine refused it').replace(/^soma\.bin: /, '');
     const { store, shipped } = this.setup;
     this.stored = await store.save(id, bytes.slice().buffer, label);
     await store.persist();
@@ -142,17 +135,18 @@ export class WeightsController implements ReactiveController {
     return true;
   }
 
-  /** Hands bytes to the engine; false (with the reason in `problem`) when it refuses them. */
-  private async deliver(bytes: Uint8Array, origin: WeightsOrigin): Promise<boolean> {
+  /** Hands bytes to the engine; what they are, or null (with the reason in `problem`) when it refuses them. */
+  private async deliver(bytes: Uint8Array, origin: WeightsOrigin): Promise<WeightsId | null> {
     this.set('loading');
+    let id: WeightsId;
     try {
-      await this.setup.load(bytes);
+      id = await this.setup.load(bytes);
     } catch (e) {
       this.set('need-file', (e as Error).message);
-      return false;
+      return null;
     }
     this.origin = origin;
     this.set('ready');
-    return true;
+    return id;
   }
 }

@@ -35,7 +35,12 @@ function setup(o: Partial<WeightsSetup> & { serve?: Uint8Array | 'offline' | 404
     url: 'soma.bin',
     shipped: o.shipped ?? null,
     fromFile: o.fromFile ?? false,
-    load: o.load ?? (async (b) => void loaded.push(b)),
+    // The engine's part: it checks and decodes the bytes, and says what they are.
+    load: o.load ?? (async (b) => {
+      const id = await idOf(b);
+      loaded.push(b);
+      return id;
+    }),
     fetch: (async (url: string) => {
       fetched.push(url);
       if (serve === 'offline') throw new TypeError('Failed to fetch');
@@ -124,8 +129,9 @@ describe('getting the weights into the page', () => {
     const shipped = await idOf(good);
     await store.save(shipped, good.slice().buffer, 'network');
     let calls = 0;
-    const load = async () => {
+    const load = async (b: Uint8Array) => {
       if (calls++ === 0) throw new Error('engine error: out of memory');
+      return idOf(b);
     };
     const run = setup({ store, shipped, load });
     await run.controller.start();
