@@ -20,9 +20,10 @@ const USAGE = `usage: soma <command> [options]
   bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
                                                              --trainer: trainer throughput vs native C
   train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (train --help: every setting)
-  tune FILE --out OUT.bin [--seconds S --weights FILE --seed N --kernels native|wasm]
+  tune FILE --out OUT.bin [--seconds S --weights FILE --kernels native|wasm --seed N ...]
                                                              fine-tune on FILE's first 90% (SPSA),
-                                                             report nats/char on its last 10%
+                                                             report nats/char on its last 10%; every
+                                                             fine-tune setting is a flag (train --help)
   release CHECKPOINT [--data DIR --out FILE --curve SVG]   score every held-out split, ship the weights
   timelapse RUN [--out DIR --frames N --data DIR --val-bytes N]  the app's time-lapse from a run's snapshots
   average A.bin B.bin ... --out FILE                         the mean of the weights of runs of one config

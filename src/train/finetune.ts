@@ -158,7 +158,7 @@ export class FineTune {
       corpus: `user text, ${this.train.length + this.held.length} bytes`,
       valNatsPerChar: { 'held-out before': Number(p.before.toFixed(4)), 'held-out after': Number(p.now.toFixed(4)) },
       seed: s.seed,
-      notes: `held-out nats/char ${p.before.toFixed(4)} -> ${p.now.toFixed(4)} after ${p.step} steps (${p.seconds.toFixed(0)} s); lr ${s.lr}, eps ${s.eps}, batch ${s.batch}x${s.window}, ${s.headRounds} head steps per trunk step. Original: ${original.steps} steps, ${original.tokens} bytes of ${original.corpus ?? 'no corpus'}.`,
+      notes: `held-out nats/char ${p.before.toFixed(4)} -> ${p.now.toFixed(4)} after ${p.step} steps (${p.seconds.toFixed(0)} s); lr ${s.lr}, eps ${s.eps}, batch ${s.batch}x${s.window}; per trunk step ${s.headRounds} head, ${s.unitRounds} unit (lr ${s.unitLr}) and ${s.rowRounds} row steps (lr ${s.rowLr}). Original: ${original.steps} steps, ${original.tokens} bytes of ${original.corpus ?? 'no corpus'}.`,
       created: new Date().toISOString().slice(0, 10),
       finetunedFrom: { steps: original.steps, tokens: original.tokens, corpus: original.corpus, valNatsPerChar: original.valNatsPerChar },
     };

@@ -36,8 +36,17 @@ describe('soma tune', () => {
     expect(file.provenance.steps).toBeGreaterThan(0);
   });
 
+  it('takes every fine-tune setting as a flag, and its provenance names the block steps it ran', async () => {
+    const out = join(tmp, 'flags.bin');
+    const r = soma('tune', FIXTURE, '--seconds', '1', '--out', out, '--row-rounds', '3', '--row-lr', '0.004', '--unit-rounds', '1');
+    expect([r.status, r.stderr.toString()]).toEqual([0, '']);
+    const file = await readSoma(new Uint8Array(readFileSync(out)));
+    expect(file.provenance.notes).toMatch(/per trunk step 0 head, 1 unit \(lr 0\.0005\) and 3 row steps \(lr 0\.004\)/);
+  });
+
   it.each([
     [[], /one text FILE/],
+    [[FIXTURE, '--out', 'x.bin', '--row-rounds', '1.5'], /--row-rounds must be an integer/],
     [[FIXTURE], /--out/],
     [[FIXTURE, '--out', 'x.bin', '--seconds', 'soon'], /--seconds must be a number/],
     [[FIXTURE, '--out', 'x.bin', '--bogus'], /unknown option --bogus/],
