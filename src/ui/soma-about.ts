@@ -8,6 +8,13 @@ import { flopsPerByte, macsPerByte, type ModelInfo } from '../engine/protocol';
 import type { StoreMode } from '../store/weights-store';
 import { grouped, meanNatsPerChar, megabytes } from './units';
 
+/** What the winning expert's decoder reads, by the config's decoderInput. */
+const DECODER_READS: Record<ModelInfo['config']['decoderInput'], string> = {
+  h2: 'its second layer\'s normed state',
+  'h2+h1+x': 'both its layers\' normed states and the embedding of the byte just read',
+  'h2+h1+x+r': 'both its layers\' normed states, the embedding of the byte just read and the router\'s state',
+};
+
 @customElement('soma-about')
 export class SomaAbout extends LitElement {
   @property({ attribute: false }) info?: ModelInfo;
@@ -79,6 +86,9 @@ export class SomaAbout extends LitElement {
       <p>After each byte, it guesses how likely every possible next byte is.</p>
       <p>To write, it picks one byte by chance, following those odds, then reads it and guesses again.</p>
       <p>Inside are <span class="n">${info.config.experts}</span> small “experts”. A router picks one of them to make each guess.</p>
+      <p>${info.config.decoderInput === 'h2'
+        ? 'The chosen expert guesses from what it remembers of the text so far.'
+        : 'The chosen expert guesses from what it remembers of the text so far, and from the byte it has just read.'}</p>
       <p>It learned without the usual trick of working backwards through its own arithmetic. It nudged its numbers at random, kept the nudges that made it less surprised, and repeated that millions of times.</p>
     </section>`;
   }
@@ -117,8 +127,8 @@ export class SomaAbout extends LitElement {
       <p>
         The model: byte embedding of <span class="n">${c.embed}</span>; a router LSTM of <span class="n">${c.routerHidden}</span> scoring
         <span class="n">${c.experts}</span> experts; each expert a two-layer LSTM of <span class="n">${c.expertHidden}</span> with layer norm,
-        stepping on every byte; the router's first choice decodes through a GELU layer of <span class="n">${c.mlpHidden}</span> into next-byte
-        logits. Sampling: repeat penalty, temperature, top-k, top-p. No attention: constant memory.
+        stepping on every byte; the router's first choice decodes ${DECODER_READS[c.decoderInput]} through a GELU layer of
+        <span class="n">${c.mlpHidden}</span> into next-byte logits. Sampling: repeat penalty, temperature, top-k, top-p. No attention: constant memory.
         <span class="n">${grouped(info.params)}</span> parameters, <span class="n">${grouped(macs.total)}</span> multiply-adds
         (<span class="n">${grouped(flopsPerByte(c))}</span> FLOPs) per byte.
       </p>
