@@ -43,7 +43,7 @@ interface RunState extends SpsaState {
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
-  init?: { steps: number; tokens: number; sha256: string }; // --init: the weights this run continued
+  init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput }; // --init: the weights this run continued, and how they were made
 }
 
 /** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
@@ -121,7 +121,9 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       `(router held still), embedding+router steps every ${cfg.sharedEvery}th trunk step` +
       (decoderSteps.length ? `; after each trunk step, on its cached features: ${decoderSteps.join(', ')}; ` : '; ') +
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
-      'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).',
+      'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).' +
+      (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
+      (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
     corpus: CORPUS,
@@ -221,7 +223,7 @@ export async function train(argv: string[]): Promise<void> {
       const widen = DECODER_INPUTS.indexOf(from.config.decoderInput) < DECODER_INPUTS.indexOf(config.decoderInput) && sameConfig({ ...from.config, decoderInput: config.decoderInput }, config);
       if (!widen && !sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
       theta = widen ? widenDecoderInput(from.config, from.weights, config) : from.weights.slice();
-      run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256 };
+      run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256, method: from.provenance.method, decoderInput: from.config.decoderInput };
     } else theta = startingWeights(config, cfg.seed, text);
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }

@@ -81,6 +81,8 @@ describe('soma train', () => {
     expect(wide.config.decoderInput).toBe('h2+h1+x');
     const w1 = weightLayout(wide.config).byName.get('experts.mlp.w1')!;
     expect(w1.shape).toEqual([16, 64, 96]);
+    expect(wide.provenance.method).toMatch(/widened the decoder's input from h2 to h2\+h1\+x/);
+    expect(wide.provenance.method).toContain(`The ${narrow.provenance.steps} steps before it: ${narrow.provenance.method}`);
     const lastVal = (dir: string, row: number) => readFileSync(join(data, dir, 'log.csv'), 'utf8').trim().split('\n').at(row)!.split(',').slice(5, 7);
     expect(lastVal('wide', 1)).toEqual(lastVal('narrow', -1)); // step 0 of the wide run is the narrow model
     // It resumes as a wide run, and refuses to change its shape on --resume.
@@ -130,7 +132,8 @@ describe('soma train --help', () => {
     }
     const text = out.join('');
     for (const [k, s] of Object.entries(SETTINGS)) expect(text).toMatch(new RegExp(`--${flagOf(k as keyof typeof SETTINGS)} +${String(s.train).replace('.', '\\.')} `));
-    expect(FINETUNE_DEFAULTS).toEqual({ batch: 8, window: 32, steps: 1_000_000, lr: 2e-3, eps: 1e-3, beta: 0.9, sharedEvery: 4, headRounds: 8, unitRounds: 0, unitLr: 2e-3, rowRounds: 0, rowLr: 2e-3, balance: 0, warmup: 20, seed: 1 });
+    expect(Object.keys(FINETUNE_DEFAULTS).sort()).toEqual(['balance', 'batch', 'beta', 'eps', 'headRounds', 'lr', 'rowLr', 'rowRounds', 'seed', 'sharedEvery', 'steps', 'unitLr', 'unitRounds', 'warmup', 'window']);
+    for (const [k, v] of Object.entries(FINETUNE_DEFAULTS)) expect(v).toBe((SETTINGS[k as keyof typeof SETTINGS] as { tune: number }).tune);
     await expect(train(['--unit-rounds', '-1'])).rejects.toThrow(/unit-rounds/);
   });
 });
