@@ -12,11 +12,3 @@ export function hasWasmSimd(): boolean {
     return false;
   }
 }
-
-export function hasIndexedDB(): boolean {
-  try {
-    return typeof indexedDB !== 'undefined' && indexedDB !== null;
-  } catch {
-    return false;
-  }
-}

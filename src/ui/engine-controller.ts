@@ -3,7 +3,7 @@
 // holds the main thread. It talks to the engine only through the protocol's Engine interface, and
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type BackendChoice, type ByteChunk, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
+import { type BackendChoice, type ByteChunk, DEFAULT_SAMPLING, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
 import type { EngineState } from './engine-state';
 import { GenerationInsight } from './generation-insight';
 import type { UiSettings } from './settings';
@@ -106,7 +106,7 @@ export class EngineController implements ReactiveController {
     this.run = { id, prompt, chunks: [], bytes: 0 };
     this.host.requestUpdate();
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
-    const options = { ...settings, repeatWindow: 64, seed, continue: false };
+    const options = { ...settings, repeatWindow: DEFAULT_SAMPLING.repeatWindow, seed, continue: false };
     let first = true;
     let done: GenerationView['done'];
     try {

@@ -1,7 +1,7 @@
 // The generation settings as the page holds them: what is typed, what is refused and why, and the
 // remembered values in localStorage.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type RawSettings, type SettingKey, type UiSettings, SETTING_FIELDS, defaultRaw, loadSettings, parseSetting, parseSettings, saveSettings } from './settings';
+import { type RawSettings, type SettingKey, type UiSettings, defaultRaw, loadSettings, parseSetting, parseSettings, saveSettings } from './settings';
 
 function browserStorage(): Storage | null {
   try {
@@ -44,11 +44,5 @@ export class SettingsController implements ReactiveController {
     this.hints = {};
     saveSettings(this.storage, this.raw);
     this.host.requestUpdate();
-  }
-
-  /** The first refused setting's hint, for the Generate button's explanation. */
-  get firstHint(): string | undefined {
-    for (const f of SETTING_FIELDS) if (this.hints[f.key]) return this.hints[f.key];
-    return undefined;
   }
 }

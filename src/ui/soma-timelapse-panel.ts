@@ -10,15 +10,16 @@ import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
 import { controls } from './theme';
 import type { PrefetchState } from './timelapse-prefetch';
 
-const megabytes = (tokens: number) => (tokens === 0 ? 'the start' : tokens < 1e6 ? `${(tokens / 1e3).toFixed(0)} KB` : `${(tokens / 1e6).toFixed(tokens < 1e7 ? 1 : 0)} MB`);
+/** An amount of training text, for the slider: "the start", then KB or MB. */
+const textAmount = (bytes: number) => (bytes === 0 ? 'the start' : bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} KB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`);
 
 /** One frame in words: how far into training, and how well it did on held-out text. */
 export function frameLabel(f: TimelapseFrame, i: number, index: TimelapseIndex): string {
-  const when = f.tokens === 0 ? 'at the start, before any SPSA step' : `after ${megabytes(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
+  const when = f.tokens === 0 ? 'at the start, before any SPSA step' : `after ${textAmount(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
   const val = Object.entries(f.valNatsPerChar)
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(', ');
-  return `Frame ${i + 1} of ${index.frames.length}, ${when}; nats/char on the first ${megabytes(index.valBytes)} of held-out text: ${val}`;
+  return `Frame ${i + 1} of ${index.frames.length}, ${when}; nats/char on the first ${textAmount(index.valBytes)} of held-out text: ${val}`;
 }
 
 @customElement('soma-timelapse-panel')
@@ -183,7 +184,7 @@ export class SomaTimelapsePanel extends LitElement {
           }}
         />
         <ol class="ticks" aria-hidden="true">
-          ${frames.map((fr) => html`<li>${fr.tokens === 0 ? '0' : megabytes(fr.tokens).replace(' ', '')}</li>`)}
+          ${frames.map((fr) => html`<li>${fr.tokens === 0 ? '0' : textAmount(fr.tokens).replace(' ', '')}</li>`)}
         </ol>
       </div>
       <p class="frame" role="status">${label}</p>

@@ -3,7 +3,7 @@
 // so spelling and words can be watched as they emerge. Samples are kept per frame and request;
 // picking another frame mid-sample stops it. Talks to the engine only through the protocol.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type BackendChoice, encodeUtf8, type Engine, type GenerateOptions, parseTimelapseIndex, type TimelapseIndex, Utf8Stream } from '../engine/protocol';
+import { type BackendChoice, DEFAULT_SAMPLING, encodeUtf8, type Engine, type GenerateOptions, parseTimelapseIndex, type TimelapseIndex, Utf8Stream } from '../engine/protocol';
 import type { UiSettings } from './settings';
 import { frameUrl } from './timelapse-prefetch';
 
@@ -171,7 +171,7 @@ export class TimelapseController implements ReactiveController {
         topK: settings.topK,
         topP: settings.topP,
         repeatPenalty: settings.repeatPenalty,
-        repeatWindow: 64,
+        repeatWindow: DEFAULT_SAMPLING.repeatWindow,
         length: TIMELAPSE_BYTES,
         seed: request.seed,
         continue: false,
