@@ -93,35 +93,6 @@ export class SomaApp extends LitElement {
           align-items: start;
         }
       }
-      .status {
-        margin: 0;
-        min-height: 1.5rem;
-        color: var(--muted);
-      }
-      .error {
-        margin: 0;
-        color: var(--danger);
-        overflow-wrap: anywhere;
-      }
-      .tools {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        justify-content: space-between;
-        gap: 0.5rem;
-      }
-      .toggle {
-        display: inline-flex;
-        align-items: center;
-        gap: 0.4rem;
-        min-height: 2.5rem;
-        cursor: pointer;
-      }
-      .generate {
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
       .modes {
         display: flex;
         flex-wrap: wrap;
@@ -137,11 +108,6 @@ export class SomaApp extends LitElement {
       }
       [hidden] {
         display: none !important;
-      }
-      .toggle input {
-        width: 1.1rem;
-        height: 1.1rem;
-        accent-color: var(--accent);
       }
     `,
   ];

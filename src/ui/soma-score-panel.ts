@@ -6,7 +6,7 @@ import { type EngineState, EngineStateController } from './engine-state';
 import { ScoreController } from './score-controller';
 import type { BytePickEvent } from './soma-heatmap';
 import type { TextSubmitEvent } from './soma-text-source';
-import { controls } from './theme';
+import { controls, panel } from './theme';
 import './soma-byte-details';
 import './soma-expert-view';
 import './soma-heatmap';
@@ -24,12 +24,8 @@ export class SomaScorePanel extends LitElement {
 
   static override styles = [
     controls,
+    panel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
       .total {
         margin: 0;
         font-size: 1.05rem;

@@ -6,7 +6,7 @@ import type { WeightsStore } from '../store/weights-store';
 import { type EngineState, EngineStateController, tunedDescription } from './engine-state';
 import { TeachController } from './teach-controller';
 import type { TextSubmitEvent } from './soma-text-source';
-import { controls } from './theme';
+import { controls, panel } from './theme';
 import './soma-text-source';
 
 @customElement('soma-teach-panel')
@@ -23,12 +23,8 @@ export class SomaTeachPanel extends LitElement {
 
   static override styles = [
     controls,
+    panel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
       .row {
         display: flex;
         flex-wrap: wrap;

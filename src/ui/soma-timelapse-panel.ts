@@ -7,7 +7,7 @@ import type { BackendChoice, Engine, TimelapseFrame, TimelapseIndex } from '../e
 import { fetchWeights } from '../store/fetch-weights';
 import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
-import { controls } from './theme';
+import { controls, panel } from './theme';
 import type { PrefetchState } from './timelapse-prefetch';
 
 /** An amount of training text, for the slider: "the start", then KB or MB. */
@@ -40,12 +40,8 @@ export class SomaTimelapsePanel extends LitElement {
 
   static override styles = [
     controls,
+    panel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
       .row {
         display: flex;
         flex-wrap: wrap;

@@ -9,7 +9,7 @@ import type { GenerationView } from './engine-controller';
 import type { GenerationInsight } from './generation-insight';
 import type { SomaOutput } from './soma-output';
 import type { SomaPrompt } from './soma-prompt';
-import { controls } from './theme';
+import { controls, panel } from './theme';
 import { bytesWord } from './units';
 import './soma-copy-button';
 import './soma-expert-legend';
@@ -48,12 +48,8 @@ export class SomaWritePanel extends LitElement {
 
   static override styles = [
     controls,
+    panel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
       .status,
       .model {
         margin: 0;

@@ -78,3 +78,12 @@ export const controls = css`
     overflow-wrap: anywhere;
   }
 `;
+
+/** A mode's panel: its parts in one column. */
+export const panel = css`
+  :host {
+    display: flex;
+    flex-direction: column;
+    gap: 0.75rem;
+  }
+`;
