@@ -1,5 +1,5 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
-import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, WeightsState } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateOptions, GenerateRequest, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, WeightsState } from './protocol';
 
 type Waiter = (r: Response) => void;
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -115,6 +115,10 @@ export class EngineClient implements Engine {
 
   async exportTuned(): Promise<Uint8Array> {
     return (await this.call({ type: 'export-tuned' }, 'file')).bytes;
+  }
+
+  async compare(prompt: Uint8Array, options: GenerateRequest): Promise<SideBySide> {
+    return (await this.call({ type: 'compare', prompt, options }, 'compared')).samples;
   }
 
   stop(): void {

@@ -9,7 +9,7 @@ import { FineTune, fineTuneTextError } from '../train/finetune';
 import type { ShardEngine } from '../train/spsa';
 import { hasWasmSimd } from './detect';
 import { ExpertTally } from './expert-view';
-import { type BackendChoice, type ByteChunk, type EngineStats, type GenerateOptions, type Request, type Response, type ScoreChunk, TOP_BYTES, type WeightsState } from './protocol';
+import { type BackendChoice, type ByteChunk, type EngineStats, type GenerateOptions, type GenerateRequest, type Request, type Response, type ScoreChunk, type SideBySide, TOP_BYTES, type WeightsState } from './protocol';
 import { Session, generateError } from './session';
 import { wasmKernels } from './wasm';
 
@@ -19,6 +19,7 @@ const CHUNK_BYTES = 256;
 const PROMPT_SLICE_BYTES = 512;
 const SCORE_CHUNK_BYTES = 4096;
 const TEACH_EVAL_MS = 1500; // re-score the held-out part this often while teaching
+const COMPARE_MAX_BYTES = 2000; // a side-by-side sample is read at a glance
 export const MAX_SCORE_BYTES = 4 * 1024 * 1024;
 
 const yieldToLoop = (): Promise<void> =>
@@ -45,6 +46,7 @@ export class EngineHost {
   private tuned: { theta: Float32Array; provenance: Provenance } | null = null;
   private active: 'original' | 'tuned' = 'original';
   private finetune: FineTune | null = null; // the run a 'teach' with no text resumes
+  private sideBySide: Session | null = null; // writes the 'compare' samples, so the page's own context stays as it is
   private stopRequested = false;
   private pauseRequested = false;
   private running = false;
@@ -65,6 +67,7 @@ export class EngineHost {
           this.file = { ...file, weights: file.weights.slice() };
           this.tuned = null;
           this.finetune = null;
+          this.sideBySide = null;
           this.active = 'original';
           this.post({ id: req.id, type: 'loaded', loaded: { info: this.session.info, memoryBytes: this.session.memoryBytes() } });
           break;
@@ -96,6 +99,11 @@ export class EngineHost {
           if (!this.tuned) throw new Error('there is no tuned model to export');
           const bytes = await writeSoma(this.need().info.config, this.tuned.theta, this.tuned.provenance);
           this.post({ id: req.id, type: 'file', bytes }, [bytes.buffer]);
+          break;
+        }
+        case 'compare': {
+          const samples = await this.compare(req.prompt, req.options);
+          this.post({ id: req.id, type: 'compared', samples }, [samples.original.buffer, samples.tuned.buffer]);
           break;
         }
         case 'reset':
@@ -237,6 +245,25 @@ export class EngineHost {
       this.stopRequested = false;
       this.pauseRequested = false;
     }
+  }
+
+  /** The original's and the tuned copy's samples, written by a session of their own from a fresh state. */
+  private async compare(prompt: Uint8Array, options: GenerateRequest): Promise<SideBySide> {
+    const main = this.need();
+    if (!this.tuned) throw new Error('there is no tuned model: teach it first');
+    if (this.running) throw new Error('busy: stop or pause first');
+    const invalid = generateError(options);
+    if (invalid) throw new RangeError(invalid);
+    if (options.length > COMPARE_MAX_BYTES) throw new RangeError(`a side-by-side sample is at most ${COMPARE_MAX_BYTES} bytes`);
+    const backend = main.info.backend;
+    this.sideBySide ??= await Session.create(this.file!, backend, backend === 'wasm-simd' ? await this.kernels() : undefined);
+    const s = this.sideBySide;
+    const sample = (weights: Float32Array) => {
+      s.setWeights(weights);
+      s.reset();
+      return Uint8Array.from(s.generate(prompt, options), (ev) => ev.byte);
+    };
+    return { original: sample(this.file!.weights), tuned: sample(this.tuned.theta) };
   }
 
   private async generate(id: number, prompt: Uint8Array, options: GenerateOptions): Promise<void> {

@@ -59,6 +59,12 @@ export interface ScoreDone {
   experts: ExpertView;
 }
 
+/** What the original and the tuned weights write from the same prompt and seed (the prompt not included). */
+export interface SideBySide {
+  original: Uint8Array;
+  tuned: Uint8Array;
+}
+
 /** Which weights the engine is using, and what it knows of a tuned copy. */
 export interface WeightsState {
   active: 'original' | 'tuned';
@@ -81,7 +87,9 @@ export type Request =
   | { id: number; type: 'pause' }
   | { id: number; type: 'weights'; action: 'use-original' | 'use-tuned' | 'discard-tuned' }
   | { id: number; type: 'load-tuned'; weights: ArrayBuffer }
-  | { id: number; type: 'export-tuned' };
+  | { id: number; type: 'export-tuned' }
+  /** The same prompt and seed written by the original and by the tuned weights, each from a fresh state, beside the page's own context. */
+  | { id: number; type: 'compare'; prompt: Uint8Array; options: GenerateRequest };
 
 export type Response =
   | { id: number; type: 'loaded'; loaded: Loaded }
@@ -95,6 +103,7 @@ export type Response =
   | { id: number; type: 'paused'; progress: FineTuneProgress; weights: WeightsState }
   | { id: number; type: 'weights-state'; weights: WeightsState }
   | { id: number; type: 'file'; bytes: Uint8Array }
+  | { id: number; type: 'compared'; samples: SideBySide }
   | { id: number; type: 'ok' }
   | { id: number; type: 'error'; message: string };
 
@@ -118,6 +127,8 @@ export interface Engine {
   loadTuned(weights: ArrayBuffer): Promise<WeightsState>;
   /** The tuned weights as a soma.bin, provenance included. */
   exportTuned(): Promise<Uint8Array>;
+  /** A short sample from the original and one from the tuned weights: same prompt, same seed. */
+  compare(prompt: Uint8Array, options: GenerateRequest): Promise<SideBySide>;
 }
 
 /** Marks for the app benchmark (src/cli/bench-app.ts), set on the page's performance timeline. */

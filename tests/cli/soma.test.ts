@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paramCount } from '../../src/model/config';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = 'tests/fixtures/sotu-excerpt.txt';
@@ -83,7 +84,8 @@ describe('soma inspect', () => {
     const header = JSON.parse(bytes.subarray(12, 12 + bytes.readUInt32LE(8)).toString('utf8'));
     expect(out).toContain(header.provenance.trained ? 'trained: yes' : 'trained: no');
     expect(out).toContain(`steps: ${header.provenance.steps}`);
-    expect(out).toContain('602384');
+    expect(out).toContain(`params: ${paramCount(header.config)} `);
+    expect(out).toContain(`reading ${header.config.decoderInput}`);
   });
 });
 

@@ -5,6 +5,7 @@ import { TOP_BYTES, type Response } from '../../src/engine/protocol';
 import { kernelsWasm, openSession } from '../../src/cli/node-engine';
 import { readSoma } from '../../src/model/format';
 import { ENGLISH, somaBytes } from '../helpers';
+import { encodeUtf8 } from '../../src/model/utf8';
 
 let weights: Uint8Array;
 beforeAll(async () => {
@@ -123,5 +124,48 @@ describe("the 'teach' request and the tuned copy", () => {
     expect(t.responses.at(-1)).toMatchObject({ type: 'weights-state', weights: { active: 'tuned', tuned: { corpus: 'user text, 3000 bytes' } } });
     await t.h.handle({ id: 12, type: 'load-tuned', weights: toArrayBuffer(await somaBytes({ vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 })) });
     expect(t.responses.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/another shape/) });
+  });
+});
+
+describe("the 'compare' request", () => {
+  it('writes the same prompt and seed with the original and the tuned weights, beside the page’s own context', async () => {
+    const t = await loaded();
+    const options = { length: 120, temperature: 0.8, topK: 40, topP: 0.95, repeatPenalty: 1.05, repeatWindow: 64, seed: 9 };
+    const prompt = encodeUtf8('The ');
+    await t.h.handle({ id: 2, type: 'compare', prompt, options });
+    expect(t.responses.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/no tuned model/) });
+
+    const teach = t.h.handle({ id: 3, type: 'teach', text: ENGLISH.subarray(0, 3000) });
+    while (only(t.responses, 'progress').length < 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 300));
+    await t.h.handle({ id: 4, type: 'pause' });
+    await teach;
+
+    // Write's context is the same after a compare: a continued generation gives the bytes it gives without one.
+    const continued = async (host: typeof t, compare: boolean) => {
+      await host.h.handle({ id: 5, type: 'generate', prompt, options: { ...options, length: 30, continue: false } });
+      if (compare) await host.h.handle({ id: 6, type: 'compare', prompt, options });
+      host.responses.length = 0;
+      await host.h.handle({ id: 7, type: 'generate', prompt: encodeUtf8(' and'), options: { ...options, length: 40, continue: true } });
+      return only(host.responses, 'chunk').flatMap((r) => [...r.chunk.bytes]);
+    };
+    const withCompare = await continued(t, true);
+    expect(withCompare).toHaveLength(40);
+    expect(withCompare).toEqual(await continued(await loaded(), false));
+
+    t.responses.length = 0;
+    await t.h.handle({ id: 8, type: 'compare', prompt, options });
+    await t.h.handle({ id: 8, type: 'compare', prompt, options });
+    const [a, b] = only(t.responses, 'compared').map((r) => r.samples);
+    expect([a.original.length, a.tuned.length]).toEqual([120, 120]);
+    expect(b).toEqual(a); // the same seed, the same bytes
+    // Each from a fresh state, with its own weights: the original file's, and the tuned copy's.
+    const fresh = async (file: Uint8Array) => Uint8Array.from((await openSession(await readSoma(file), 'wasm-simd')).generate(prompt, options), (e) => e.byte);
+    expect(a.original).toEqual(await fresh(weights));
+    await t.h.handle({ id: 9, type: 'export-tuned' });
+    expect(a.tuned).toEqual(await fresh(only(t.responses, 'file')[0].bytes));
+
+    await t.h.handle({ id: 10, type: 'compare', prompt, options: { ...options, length: 5000 } });
+    expect(t.responses.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/at most 2000 bytes/) });
   });
 });
