@@ -25,6 +25,19 @@ export class SomaTeachPanel extends LitElement {
     controls,
     panel,
     css`
+      .side-by-side {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr));
+        gap: 0.75rem;
+        margin: 0;
+      }
+      .side-by-side figure {
+        margin: 0;
+      }
+      .side-by-side figcaption {
+        font-weight: 600;
+        margin-bottom: 0.25rem;
+      }
       .row {
         display: flex;
         flex-wrap: wrap;
@@ -75,6 +88,17 @@ export class SomaTeachPanel extends LitElement {
     </p>`;
   }
 
+  /** What teaching changed: the original's and the tuned copy's writing from the same prompt and seed. */
+  private sideBySide(s: { prompt: string; original: string; tuned: string }) {
+    return html`<section aria-label="What teaching changed">
+      <div class="side-by-side">
+        <figure><figcaption>Original</figcaption><pre class="text-box">${s.prompt}${s.original}</pre></figure>
+        <figure><figcaption>Tuned</figcaption><pre class="text-box">${s.prompt}${s.tuned}</pre></figure>
+      </div>
+      <p class="muted">Both continue “${s.prompt}” with the same seed, at temperature 0.8.</p>
+    </section>`;
+  }
+
   private onImport(e: Event): void {
     const input = e.target as HTMLInputElement;
     const file = input.files?.[0];
@@ -106,6 +130,7 @@ export class SomaTeachPanel extends LitElement {
         ${t.phase === 'paused' && t.progress ? html`<button @click=${() => void t.resume()} ?disabled=${this.blocked || !!other}>Resume</button>` : nothing}
       </soma-text-source>
       ${this.progressLine()} ${t.error ? html`<p class="error" role="alert">${t.error}</p>` : nothing} ${t.note ? html`<p class="muted">${t.note}</p>` : nothing}
+      ${t.samples && t.phase === 'paused' ? this.sideBySide(t.samples) : nothing}
       <fieldset ?disabled=${busy || this.blocked || !!other}>
         <legend>Model in use</legend>
         <label><input type="radio" name="model" .checked=${t.weights.active === 'original'} @change=${() => void t.use('original')} /> original</label>

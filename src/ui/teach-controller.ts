@@ -3,11 +3,21 @@
 // discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol,
 // claims it through the page's EngineState, and keeps the model in use there.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { encodeUtf8, type FineTuneProgress } from '../engine/protocol';
+import { DEFAULT_SAMPLING, encodeUtf8, type FineTuneProgress } from '../engine/protocol';
 import type { EngineState, TunedSource } from './engine-state';
 import type { WeightsStore } from '../store/weights-store';
 
 export type TeachPhase = 'idle' | 'starting' | 'teaching' | 'pausing' | 'paused';
+
+/** Bytes in each side-by-side sample after a pause. */
+const SAMPLE_BYTES = 240;
+
+/** The sample's prompt: the start of the taught text, up to a word's end (a taught style shows from its own opening). */
+export function samplePromptOf(text: string): string {
+  const head = text.trimStart().slice(0, 40);
+  const cut = head.length < 40 ? head.length : Math.max(head.lastIndexOf(' '), 1);
+  return head.slice(0, cut) || 'The ';
+}
 
 export class TeachController implements ReactiveController {
   phase: TeachPhase = 'idle';
@@ -17,6 +27,10 @@ export class TeachController implements ReactiveController {
   note?: string;
   /** The tab was hidden mid-run: resume when it shows again. */
   private resumeOnShow = false;
+  /** After a pause: what the original and the tuned weights write from the same prompt and seed. */
+  samples?: { prompt: string; original: string; tuned: string };
+  private samplePrompt = 'The ';
+  private sampling: Promise<void> | null = null;
   /** The text of the run under way, named once it has made a tuned copy. */
   private teaching: TunedSource | null = null;
 
@@ -73,6 +87,7 @@ export class TeachController implements ReactiveController {
   /** Teaches a new copy on text; `name` says where the text came from ('' for typed or pasted). */
   start(text: string, name = ''): Promise<void> {
     const bytes = encodeUtf8(text);
+    this.samplePrompt = samplePromptOf(text);
     this.teaching = { name: name || 'your pasted text', bytes: bytes.length };
     return this.run(bytes);
   }
@@ -82,6 +97,7 @@ export class TeachController implements ReactiveController {
   }
 
   private async run(text: Uint8Array | null): Promise<void> {
+    await this.sampling; // a side-by-side sample in progress holds the engine for a moment
     const d = this.deps();
     if (!d || this.phase === 'teaching' || this.phase === 'starting' || !d.state.claim('teaching')) return;
     let claimed = true;
@@ -110,6 +126,7 @@ export class TeachController implements ReactiveController {
       this.phase = 'paused';
       free(); // saving needs no claim: the engine answers an export between anything
       await this.save();
+      this.sampling = this.sample();
     } catch (e) {
       this.error = (e as Error).message;
       this.phase = this.weights.tuned ? 'paused' : 'idle';
@@ -124,6 +141,24 @@ export class TeachController implements ReactiveController {
     this.phase = 'pausing';
     this.deps()?.state.engine.pause();
     this.update();
+  }
+
+  /** Writes a short sample with the original and one with the tuned weights: same prompt, same seed. */
+  private async sample(): Promise<void> {
+    const d = this.deps();
+    if (!d || !this.weights.tuned || !d.state.claim('teaching')) return;
+    try {
+      const prompt = this.samplePrompt;
+      const s = await d.state.engine.compare(encodeUtf8(prompt), { ...DEFAULT_SAMPLING, temperature: 0.8, length: SAMPLE_BYTES, seed: 1 });
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      this.samples = { prompt, original: text(s.original), tuned: text(s.tuned) };
+    } catch (e) {
+      this.samples = undefined;
+      this.note = `No side-by-side sample: ${(e as Error).message}`;
+    } finally {
+      d.state.release('teaching');
+      this.update();
+    }
   }
 
   /** Keeps the tuned copy in IndexedDB beside the original. */

@@ -78,6 +78,14 @@ test('teach it: live held-out nats/char, pause and resume (also on a hidden tab)
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(teachStatus(page)).toContainText('Paused', { timeout: 15_000 });
   await expect(page.getByText('saved on this device')).toBeVisible();
+  // What teaching changed: the original's and the tuned copy's writing, same prompt and seed.
+  const changed = page.getByRole('region', { name: 'What teaching changed' });
+  await expect(changed).toBeVisible({ timeout: 15_000 });
+  const [original, tuned] = await changed.locator('pre').allTextContents();
+  const prompt = SOTU.slice(0, 40).slice(0, SOTU.slice(0, 40).lastIndexOf(' '));
+  expect(original.startsWith(prompt) && tuned.startsWith(prompt)).toBe(true);
+  expect(new TextEncoder().encode(original).length).toBeGreaterThan(prompt.length + 100);
+  expect(tuned).not.toBe(original);
   const pausedStep = Number((await teachStatus(page).textContent())!.match(/step ([\d,]+)/)![1].replace(/,/g, ''));
   await shot(page, info, 'teach-paused');
 
