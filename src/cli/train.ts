@@ -268,6 +268,7 @@ export async function train(argv: string[]): Promise<void> {
     const w = await checkpoint(null);
     const val = await validate(w);
     run.history.push({ step: run.step, tokens: run.tokens, val });
+    atomicWrite(join(outDir, 'run.json'), JSON.stringify(run)); // with this evaluation in its history
     const mean = TRAINING_VAL_SPLITS.reduce((s, k) => s + val[k], 0) / TRAINING_VAL_SPLITS.length;
     appendFileSync(join(outDir, 'log.csv'), `${run.step},${run.tokens},${wall().toFixed(1)},${trainLoss.toFixed(4)},${lrAt(cfg, run.step).toExponential(3)},${TRAINING_VAL_SPLITS.map((k) => val[k].toFixed(4)).join(',')},${maxLoad.toFixed(3)}\n`);
     const prov = provenance(run, val, cfg);
