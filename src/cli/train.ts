@@ -1,5 +1,6 @@
 // `soma train`: SPSA training from scratch, forward passes only. Config at the top; the step
 // itself is src/train/spsa.ts; the shards run here or in worker threads (--threads).
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, paramCount, sameConfig, type SomaConfig } from '../model/config';
@@ -18,7 +19,18 @@ import { type ShardHandle, localShard, makeShard, threadShard } from './train-sh
 
 type TrainConfig = TrainSettings;
 
-const CORPUS = 'SOTU + Brown + SpamAssassin ham + WordNet 3.1 glosses (docs/corpus.md)';
+const SOURCE_NAMES: Record<string, string> = { sotu: 'SOTU', brown: 'Brown', spam: 'SpamAssassin ham', wordnet: 'WordNet 3.1 glosses', gutenberg: 'Project Gutenberg books' };
+
+/** What a run trains on, for its provenance: the sources `npm run corpus` lists for this very text, or the text's size and hash. */
+function corpusName(dataDir: string, text: Uint8Array): string {
+  const hash = createHash('sha256').update(text).digest('hex');
+  const manifest = join(dataDir, 'manifest.json');
+  if (existsSync(manifest)) {
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { train?: { sha256?: string }; sources?: { source: string }[] };
+    if (m.train?.sha256 === hash && m.sources) return `${m.sources.map((x) => SOURCE_NAMES[x.source] ?? x.source).join(' + ')} (docs/corpus.md)`;
+  }
+  return `train.txt of ${text.length} bytes, SHA-256 ${hash.slice(0, 16)}… (docs/corpus.md)`;
+}
 
 const atomicWrite = (path: string, data: Uint8Array | string) => {
   writeFileSync(`${path}.tmp`, data);
@@ -107,7 +119,7 @@ function loadState(path: string, floatsOf: (run: RunState) => number) {
   return { run, theta, momentum, shards };
 }
 
-function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig): Provenance {
+function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig, corpus: string): Provenance {
   const block = 'block-wise: every row of the matrix, with its bias, perturbed alone, its exact ± losses computed from the pass at θ';
   const decoderSteps = [
     cfg.headRounds ? `${cfg.headRounds} decoder-only steps` : '',
@@ -126,7 +138,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
-    corpus: CORPUS,
+    corpus,
     valNatsPerChar: val,
     seed: cfg.seed,
     valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,
@@ -180,6 +192,7 @@ export async function train(argv: string[]): Promise<void> {
   const quiet = a.flags.has('quiet');
   if (!existsSync(join(dataDir, 'train.txt'))) throw new UsageError(`no ${join(dataDir, 'train.txt')}: run \`npm run corpus\` first`);
   const text = await readInput(join(dataDir, 'train.txt'), 'training text');
+  const corpus = corpusName(dataDir, text);
   const vals = Object.fromEntries(
     await Promise.all(TRAINING_VAL_SPLITS.map(async (n) => {
       const v = await readInput(join(dataDir, valFile(n)), 'validation text');
@@ -239,14 +252,14 @@ export async function train(argv: string[]): Promise<void> {
   const K = config.experts;
   const mod = await kernelsWasm();
   const validate = async (w: Float32Array) => {
-    const file = await readSoma(await writeSoma(config, w, provenance(run, null, cfg)));
+    const file = await readSoma(await writeSoma(config, w, provenance(run, null, cfg, corpus)));
     const session = await Session.create(file, 'wasm-simd', mod);
     return Object.fromEntries(Object.entries(vals).map(([name, bytes]) => [name, natsPerChar(session, bytes)]));
   };
   const checkpoint = async (val: Record<string, number> | null) => {
     const snap = await Promise.all(shards.map((s) => s.snapshot()));
     const w = snap[0].theta;
-    atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, provenance(run, val, cfg)));
+    atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, provenance(run, val, cfg, corpus)));
     saveState(statePath, run, w, snap[0].momentum, snap);
     atomicWrite(join(outDir, 'run.json'), JSON.stringify(run)); // what --resume needs beside soma.bin when state.bin is gone
     return w;
@@ -271,7 +284,7 @@ export async function train(argv: string[]): Promise<void> {
     atomicWrite(join(outDir, 'run.json'), JSON.stringify(run)); // with this evaluation in its history
     const mean = TRAINING_VAL_SPLITS.reduce((s, k) => s + val[k], 0) / TRAINING_VAL_SPLITS.length;
     appendFileSync(join(outDir, 'log.csv'), `${run.step},${run.tokens},${wall().toFixed(1)},${trainLoss.toFixed(4)},${lrAt(cfg, run.step).toExponential(3)},${TRAINING_VAL_SPLITS.map((k) => val[k].toFixed(4)).join(',')},${maxLoad.toFixed(3)}\n`);
-    const prov = provenance(run, val, cfg);
+    const prov = provenance(run, val, cfg, corpus);
     atomicWrite(join(outDir, 'soma.bin'), await writeSoma(config, w, prov));
     if (mean < run.best) {
       run.best = mean;
@@ -287,7 +300,7 @@ export async function train(argv: string[]): Promise<void> {
   const keepSnapshot = async () => {
     if (run.tokens < nextSnapshot(run)) return;
     const snap = await shards[0].snapshot();
-    const prov = provenance(run, run.history.at(-1)?.val ?? null, cfg);
+    const prov = provenance(run, run.history.at(-1)?.val ?? null, cfg, corpus);
     mkdirSync(join(outDir, 'snapshots'), { recursive: true });
     atomicWrite(join(outDir, 'snapshots', `${String(prov.tokens).padStart(12, '0')}.bin`), await writeSoma(config, snap.theta, prov, 'f16'));
     (run.snapshots ??= []).push(run.tokens);

@@ -29,6 +29,7 @@ describe('soma train', () => {
     expect(f.provenance.trained).toBe(true);
     expect(f.provenance.method).toMatch(/SPSA/);
     expect(f.provenance.steps).toBe(12);
+    expect(f.provenance.corpus).toMatch(/^train\.txt of \d+ bytes, SHA-256 [0-9a-f]{16}/); // no manifest beside this text
     expect(f.provenance.valNatsPerChar!.sotu).toBeGreaterThan(0);
     const log = readFileSync(join(out, 'log.csv'), 'utf8').trim().split('\n');
     expect(log[0]).toMatch(/^step,tokens,wall_s/);
