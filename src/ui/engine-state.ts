@@ -2,7 +2,7 @@
 // writes with. Every controller that uses the engine claims it here first, so no action can run
 // into another and end in a "busy" error; every control that would collide shows why it waits.
 // The choice of model is remembered across reloads. Components see it through EngineStateController.
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ChangeController } from './change-controller';
 import type { Engine, Provenance, WeightsState } from '../engine/protocol';
 
 export type Activity = 'loading' | 'idle' | 'generating' | 'scoring' | 'teaching';
@@ -139,27 +139,4 @@ export class EngineState extends EventTarget {
 }
 
 /** Brings the engine's state into a component: the host updates whenever it changes. */
-export class EngineStateController implements ReactiveController {
-  private state?: EngineState;
-  private readonly onChange = () => this.host.requestUpdate();
-
-  constructor(private readonly host: ReactiveControllerHost) {
-    host.addController(this);
-  }
-
-  /** Follows this state object (the host passes its property in on each update). */
-  follow(state: EngineState | undefined): void {
-    if (state === this.state) return;
-    this.state?.removeEventListener('change', this.onChange);
-    this.state = state;
-    this.state?.addEventListener('change', this.onChange);
-  }
-
-  hostConnected(): void {
-    this.state?.addEventListener('change', this.onChange);
-  }
-
-  hostDisconnected(): void {
-    this.state?.removeEventListener('change', this.onChange);
-  }
-}
+export class EngineStateController extends ChangeController<EngineState> {}

@@ -1,30 +1,18 @@
 // The service worker's state, brought into the page: offline-ready, or a new version waiting.
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveControllerHost } from 'lit';
 import type { AppShell, ShellState } from '../boot/service-worker';
+import { ChangeController } from './change-controller';
 
-export class ShellController implements ReactiveController {
-  private readonly onChange = () => this.host.requestUpdate();
-
-  constructor(
-    private readonly host: ReactiveControllerHost,
-    private readonly shell: AppShell,
-  ) {
-    host.addController(this);
+export class ShellController extends ChangeController<AppShell> {
+  constructor(host: ReactiveControllerHost, shell: AppShell) {
+    super(host, shell);
   }
 
   get state(): ShellState {
-    return this.shell.state;
-  }
-
-  hostConnected(): void {
-    this.shell.addEventListener('change', this.onChange);
-  }
-
-  hostDisconnected(): void {
-    this.shell.removeEventListener('change', this.onChange);
+    return this.source!.state;
   }
 
   applyUpdate(): void {
-    this.shell.applyUpdate();
+    this.source!.applyUpdate();
   }
 }

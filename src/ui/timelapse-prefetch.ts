@@ -2,7 +2,8 @@
 // its frames are fetched in the background into the cache the service worker serves them from,
 // one at a time, with progress. Storage is asked first: when the quota cannot take them, the
 // page says so before the user goes offline, and nothing else is touched.
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveControllerHost } from 'lit';
+import { ChangeController } from './change-controller';
 import { parseTimelapseIndex } from '../engine/protocol';
 
 /** The service worker's runtime cache for frames (vite.config.ts), and the URL the app asks for. */
@@ -73,25 +74,12 @@ export class TimelapsePrefetch extends EventTarget {
 }
 
 /** Brings the prefetch's state into a component. */
-export class PrefetchController implements ReactiveController {
-  private readonly onChange = () => this.host.requestUpdate();
-
-  constructor(
-    private readonly host: ReactiveControllerHost,
-    readonly prefetch: TimelapsePrefetch,
-  ) {
-    host.addController(this);
+export class PrefetchController extends ChangeController<TimelapsePrefetch> {
+  constructor(host: ReactiveControllerHost, readonly prefetch: TimelapsePrefetch) {
+    super(host, prefetch);
   }
 
   get state(): PrefetchState {
     return this.prefetch.state;
-  }
-
-  hostConnected(): void {
-    this.prefetch.addEventListener('change', this.onChange);
-  }
-
-  hostDisconnected(): void {
-    this.prefetch.removeEventListener('change', this.onChange);
   }
 }
