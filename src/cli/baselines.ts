@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { countChars } from '../model/utf8';
 import { parseArgs, stringFlag, UsageError } from './args';
-import { type Discounts, knCrossEntropy, maxNormalisationError, trainKn } from './kneser-ney';
+import { type Discounts, knCrossEntropy, maxNormalisationError, trainKn } from '../train/kneser-ney';
 import { CORPUS_DIR, SPLITS, valFile } from './paths';
 
 // ---------------------------------------------------------------------------------------------

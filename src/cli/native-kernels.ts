@@ -14,20 +14,20 @@ interface Addon {
   matmul(y: number, w: number, b: number, x: number, rows: number, cols: number, batch: number): void;
   lstmCells(g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
   layerNorms(x: number, xs: number, out: number, os: number, gain: number, bias: number, n: number, rows: number): void;
-  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
-  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array): void;
-  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array): void;
+  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array, soft?: Float32Array): void;
+  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
+  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
 }
 
 export interface NativeTrainKernels {
   kernels: Kernels;
   elementwise: Elementwise;
-  /** out[j] = −log softmax(heap[logits + 256j ..])[targets[j]] for j < rows. */
-  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array): void;
-  /** The row steps' loss differences, added into out[0..256): see RowDiffs in src/train/spsa.ts. */
-  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array): void;
-  /** The unit steps' loss differences, added into out[0..m): see UnitDiffs in src/train/spsa.ts. */
-  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array): void;
+  /** out[j] = −log softmax(heap[logits + 256j ..])[targets[j]] for j < rows (soft targets: NllRows in src/train/losses.ts). */
+  nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array, soft?: Float32Array): void;
+  /** The row steps' loss differences, added into out[0..256): see RowDiffs in src/train/losses.ts. */
+  rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
+  /** The unit steps' loss differences, added into out[0..m): see UnitDiffs in src/train/losses.ts. */
+  unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
 }
 
 const SRC = join(ROOT, 'src/cli/native/train-kernels.c');

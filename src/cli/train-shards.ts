@@ -5,6 +5,7 @@ import type { SomaConfig } from '../model/config';
 import { wasmKernels } from '../engine/wasm';
 import { type PassLoss, type Phase, Shard, type ShardEngine } from '../train/spsa';
 import { inThread } from '../train/schedule';
+import { Teacher } from '../train/teacher';
 import { nativeTrainKernels } from './native-kernels';
 import { kernelsWasm } from './node-engine';
 
@@ -16,6 +17,7 @@ export interface ShardSpec {
   window: number;
   seed: number;
   kernels?: 'native' | 'wasm';
+  teacherWeight?: number; // α of the soft targets (src/train/teacher.ts); each shard fits its own teacher
 }
 
 export interface ShardSnapshot {
@@ -39,13 +41,16 @@ export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): 
     const k = await wasmKernels(await kernelsWasm(), floats);
     return { kernels: k, base: k.base, label: 'wasm-simd' };
   }
-  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, off, rows, t, out) => native.nll(off, rows, t, out), rowDiffs: (_h, ...a) => native.rowDiffs(...a), unitDiffs: (_h, ...a) => native.unitDiffs(...a), label: 'native' };
+  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, ...a) => native.nll(...a), rowDiffs: (_h, ...a) => native.rowDiffs(...a), unitDiffs: (_h, ...a) => native.unitDiffs(...a), label: 'native' };
 }
 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
 export async function makeShard(spec: ShardSpec): Promise<Shard> {
   const engine = await shardEngine(Shard.heapFloats(spec.config, spec.batch, spec.window), spec.kernels);
-  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed);
+  const alpha = spec.teacherWeight ?? 0;
+  const teacher = alpha > 0 ? new Teacher(spec.text) : null;
+  const soft = teacher ? (i: number, out: Float32Array, row: number) => teacher.target(i, alpha, out, row) : undefined;
+  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, soft);
 }
 
 export function localShard(shard: Shard): ShardHandle {

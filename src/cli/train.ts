@@ -10,6 +10,7 @@ import { widenDecoderInput } from '../model/reshape';
 import { Session } from '../engine/session';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
+import { TEACHER } from '../train/teacher';
 import { SETTINGS, type SettingName, TRAIN_DEFAULTS, type TrainSettings, flagOf, settingsUsage } from '../train/settings';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { CORPUS_DIR, TRAINING_VAL_SPLITS, valFile } from './paths';
@@ -56,6 +57,7 @@ interface RunState extends SpsaState {
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
   init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput }; // --init: the weights this run continued, and how they were made
+  teacherSince?: number; // the step from which the loss had a teacher's soft targets (--teacher-weight)
 }
 
 /** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
@@ -134,6 +136,9 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       (decoderSteps.length ? `; after each trunk step, on its cached features: ${decoderSteps.join(', ')}; ` : '; ') +
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).' +
+      (cfg.teacherWeight > 0
+        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${1 - cfg.teacherWeight}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
+        : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
       (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
@@ -241,10 +246,13 @@ export async function train(argv: string[]): Promise<void> {
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
+  if (cfg.teacherWeight > 0) run.teacherSince ??= run.step;
+  else delete run.teacherSince;
+  if (cfg.teacherWeight > 0 && !quiet) process.stderr.write(`fitting the ${TEACHER.order}-gram teacher (${TEACHER.folds} folds)…\n`);
   // Shards: streams split evenly; each has its own seed for where its streams start.
   const shards: ShardHandle[] = [];
   for (let i = 0; i < cfg.threads; i++) {
-    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i };
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, teacherWeight: cfg.teacherWeight };
     shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
   }
   if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));

@@ -12,6 +12,7 @@ import type { BlockPhase, PassLoss, Slice } from './spsa';
 export class CachedFeatures {
   private readonly at: { dec: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, D], [rows, M], [rows, V], [rows, max(V, 2M)]
   private readonly targets: Uint8Array; // [rows] the byte to predict, grouped like dec
+  private soft: Float32Array | null = null; // [rows, 256] soft targets (losses.ts), grouped like dec, or null for hard targets
   private readonly start: Int32Array; // [K + 1] expert e's rows are start[e] .. start[e+1]
   private readonly rowLosses: Float64Array; // [rows]
   valid = false; // a window is cached and the features have not moved since
@@ -35,8 +36,8 @@ export class CachedFeatures {
     this.rowLosses = new Float64Array(rows);
   }
 
-  /** Keeps a window: row r's winner win[r], the byte it must predict tgt[r], its decoder input dec[r·D ..]. Grouped by expert (a counting sort). */
-  store(win: Int32Array, tgt: Uint8Array, dec: Float32Array): void {
+  /** Keeps a window: row r's winner win[r], the byte it must predict tgt[r] (and its soft targets soft[r·256 ..]), its decoder input dec[r·D ..]. Grouped by expert (a counting sort). */
+  store(win: Int32Array, tgt: Uint8Array, dec: Float32Array, soft: Float32Array | null = null): void {
     const K = this.model.config.experts;
     const D = decoderWidth(this.model.config);
     const heap = this.model.kernels.heap;
@@ -45,12 +46,20 @@ export class CachedFeatures {
     for (const e of win) start[e + 1]++;
     for (let e = 0; e < K; e++) start[e + 1] += start[e];
     const next = start.slice(0, K);
+    if (soft) this.soft ??= new Float32Array(this.rows * 256);
+    else this.soft = null;
     for (let r = 0; r < this.rows; r++) {
       const at = next[win[r]]++;
       heap.set(dec.subarray(r * D, (r + 1) * D), this.at.dec + at * D);
       this.targets[at] = tgt[r];
+      if (soft) this.soft!.set(soft.subarray(r * 256, (r + 1) * 256), at * 256);
     }
     this.valid = true;
+  }
+
+  /** The soft targets of expert rows r0 .. r0 + n, or undefined for hard targets. */
+  private softOf(r0: number, n: number): Float32Array | undefined {
+    return this.soft?.subarray(r0 * 256, (r0 + n) * 256);
   }
 
   private emptyLoss(): PassLoss {
@@ -72,7 +81,7 @@ export class CachedFeatures {
         if (n === 0) continue;
         const r0 = start[e];
         decode(this.model, e, at.dec + r0 * D, at.hid + r0 * M, at.logits + r0 * V, n);
-        this.losses.nll(this.model.kernels.heap, at.logits + r0 * V, n, this.targets.subarray(r0, r0 + n), rowLosses);
+        this.losses.nll(this.model.kernels.heap, at.logits + r0 * V, n, this.targets.subarray(r0, r0 + n), rowLosses, this.softOf(r0, n));
         let sum = 0;
         for (let i = 0; i < n; i++) sum += rowLosses[i];
         into[e] = sum;
@@ -100,9 +109,9 @@ export class CachedFeatures {
       if (n === 0) return;
       const r0 = start[e];
       const dec = at.dec + r0 * D, hid = at.hid + r0 * M, logits = at.logits + r0 * V, shift = at.shift + r0 * Math.max(V, 2 * M);
-      const targets = this.targets.subarray(r0, r0 + n);
+      const targets = this.targets.subarray(r0, r0 + n), soft = this.softOf(r0, n);
       decode(this.model, e, dec, hid, logits, n);
-      this.losses.nll(heap, logits, n, targets, this.rowLosses);
+      this.losses.nll(heap, logits, n, targets, this.rowLosses, soft);
       for (let i = 0; i < n; i++) out.plus[e] += this.rowLosses[i];
       out.minus[e] = out.plus[e];
       const pre = shift + n * M; // units: [n, M] after the shifts
@@ -116,8 +125,8 @@ export class CachedFeatures {
       heap.set(theta.subarray(W.offset, W.offset + W.size), wAt);
       heap.set(theta.subarray(b.offset, b.offset + b.size), bAt);
       const diff = out.blocks!.subarray(e * N, (e + 1) * N);
-      if (phase === 'rows') this.losses.rowDiffs(heap, logits, shift, n, targets, eps, diff);
-      else this.losses.unitDiffs(heap, logits, pre, shift, w.mlpW2 + e * V * M, n, M, targets, eps, diff);
+      if (phase === 'rows') this.losses.rowDiffs(heap, logits, shift, n, targets, eps, diff, soft);
+      else this.losses.unitDiffs(heap, logits, pre, shift, w.mlpW2 + e * V * M, n, M, targets, eps, diff, soft);
     });
     return out;
   }

@@ -34,6 +34,7 @@ export const SETTINGS = {
   unitLr: { help: "the unit steps' initial step size", train: 5e-4, tune: 5e-4, min: Number.MIN_VALUE, max: NO_MAX },
   rowRounds: { help: 'row steps (each decoder output row perturbed apart, on cached features) after those', train: 8, tune: 8, min: 0, max: NO_MAX, integer: true },
   rowLr: { help: "the row steps' initial step size", train: 3e-3, tune: 3e-3, min: Number.MIN_VALUE, max: NO_MAX },
+  teacherWeight: { help: "α: the weight of a byte 5-gram teacher's soft targets in the loss (teacher.ts; 0: the next byte alone)", train: 0, min: 0, max: 1 },
   balance: { help: 'router-bias nudge toward equal expert load, per trunk step', train: 2e-3, tune: 0, min: 0, max: NO_MAX },
   warmup: { help: 'steps of linear lr warm-up', train: 200, tune: 20, min: 0, max: NO_MAX, integer: true },
   seed: { help: 'seeds the perturbations and where the streams start', train: 1, tune: 1, min: 0, max: 0xffffffff, integer: true },

@@ -81,6 +81,9 @@ const SHARED_GROUP = 999;
 /** The seed of group g's perturbation at a step: distinct streams for every (step, group). */
 export const groupSeed = (stepSeed: number, g: number): number => (Math.imul(stepSeed, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca77)) >>> 0;
 
+/** Writes soft targets for text[i] (losses.ts: w over the 256 bytes) into out[row·256 ..]: a teacher (teacher.ts) and its weight. */
+export type SoftTargets = (i: number, out: Float32Array, row: number) => void;
+
 /** What a shard computes with: kernels over a heap whose weights start at `base`, and optional faster parts. */
 export interface ShardEngine {
   kernels: Kernels;
@@ -126,9 +129,19 @@ export class Shard {
   private readonly rowDiffs: RowDiffs;
   private readonly unitDiffs: UnitDiffs;
   private readonly targets: Uint8Array; // [B] the byte each stream must predict
+  private readonly soft: Float32Array | null; // [T·B, 256] the window's soft targets, row t·B + j, or null for hard targets
   private readonly losses: Float64Array; // [B]
 
-  constructor(config: SomaConfig, engine: ShardEngine, theta: Float32Array, private readonly text: Uint8Array, readonly batch: number, readonly window: number, seed: number) {
+  constructor(
+    config: SomaConfig,
+    engine: ShardEngine,
+    theta: Float32Array,
+    private readonly text: Uint8Array,
+    readonly batch: number,
+    readonly window: number,
+    seed: number,
+    private readonly softTargets?: SoftTargets,
+  ) {
     this.config = config;
     const layout = weightLayout(config);
     const { kernels, base } = engine;
@@ -138,6 +151,7 @@ export class Shard {
     this.rowDiffs = engine.rowDiffs ?? tsRowDiffs;
     this.unitDiffs = engine.unitDiffs ?? tsUnitDiffs;
     this.targets = new Uint8Array(batch);
+    this.soft = softTargets ? new Float32Array(batch * window * 256) : null;
     this.losses = new Float64Array(batch);
     this.s = stateLayout(config, batch, base + layout.total);
     this.theta = theta.slice();
@@ -213,6 +227,13 @@ export class Shard {
     }
   }
 
+  /** The soft targets of the next window's bytes, when the shard has a teacher. */
+  private teach(): void {
+    if (!this.softTargets || !this.soft) return;
+    for (let t = 0; t < this.window; t++)
+      for (let j = 0; j < this.batch; j++) this.softTargets((this.positions[j] + t + 1) % this.text.length, this.soft, t * this.batch + j);
+  }
+
   /** Moves every stream on by one window. */
   private advance(): void {
     for (let j = 0; j < this.batch; j++) this.positions[j] = (this.positions[j] + this.window) % this.text.length;
@@ -220,9 +241,9 @@ export class Shard {
 
   /** Runs every stream through the next window, summing each byte's loss into its winner's slot. */
   private pass(into: Float64Array, count: Float64Array | null): void {
-    const { s, heap, winners, targets, losses } = this;
-    this.readWindow(() => {
-      this.nll(heap, s.logits, this.batch, targets, losses);
+    const { s, heap, winners, targets, losses, soft, batch } = this;
+    this.readWindow((t) => {
+      this.nll(heap, s.logits, batch, targets, losses, soft?.subarray(t * batch * 256, (t + 1) * batch * 256));
       for (let j = 0; j < this.batch; j++) {
         into[winners[j]] += losses[j];
         if (count) count[winners[j]]++;
@@ -238,6 +259,7 @@ export class Shard {
     const dec = new Float32Array(rows * D);
     const win = new Int32Array(rows);
     const tgt = new Uint8Array(rows);
+    this.teach();
     this.loadWeights('heads', 0);
     this.readWindow((t) => {
       for (let j = 0; j < this.batch; j++) {
@@ -248,7 +270,7 @@ export class Shard {
       }
     });
     this.advance();
-    this.cached.store(win, tgt, dec);
+    this.cached.store(win, tgt, dec, this.soft);
     return rows;
   }
 
@@ -269,6 +291,7 @@ export class Shard {
     const { s, heap } = this;
     const out: PassLoss = { plus: new Float64Array(K), minus: new Float64Array(K), count: new Float64Array(K), bytes: this.batch * this.window, consumed: this.batch * this.window };
     this.makeZ(stepSeed, phase);
+    this.teach();
     this.start.set(heap.subarray(s.ur, s.ur + s.size));
     this.loadWeights(phase, eps);
     this.pass(out.plus, out.count);

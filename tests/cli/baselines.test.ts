@@ -2,7 +2,7 @@
 // direct (slow) implementation of the same formulas, and the evaluation loop. Needs no data/.
 import { describe, expect, it } from 'vitest';
 import { bitsPerByte, compressedNats } from '../../src/cli/baselines';
-import { estimateDiscounts, knCrossEntropy, knDistribution, knProb, maxNormalisationError, trainKn, type KnModel } from '../../src/cli/kneser-ney';
+import { estimateDiscounts, knCrossEntropy, knDistribution, knProb, maxNormalisationError, trainKn, type KnModel } from '../../src/train/kneser-ney';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

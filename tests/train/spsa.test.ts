@@ -6,7 +6,7 @@ import { type SomaConfig, decoderWidth } from '../../src/model/config';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
-import { type BlockPhase, Shard, type ShardEngine } from '../../src/train/spsa';
+import { type BlockPhase, Shard, type ShardEngine, type SoftTargets } from '../../src/train/spsa';
 import { nativeTrainKernels } from '../../src/cli/native-kernels';
 
 // The wide decoder input: unit steps then cover LN2(h2), LN1(h1) and the embedding's columns.
@@ -22,7 +22,7 @@ const nativeEngine: Engine | null = (() => {
   if (typeof probe === 'string') return null;
   return () => {
     const n = nativeTrainKernels(FLOATS) as Exclude<ReturnType<typeof nativeTrainKernels>, string>;
-    return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, o, r, t, out) => n.nll(o, r, t, out), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a) };
+    return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, ...a) => n.nll(...a), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a) };
   };
 })();
 
@@ -38,10 +38,19 @@ function weights(): Float32Array {
   return theta;
 }
 
-const cases: [string, Engine][] = [['TypeScript', tsEngine], ...(nativeEngine ? [['native', nativeEngine] as [string, Engine]] : [])];
+/** Soft targets as a teacher gives them (losses.ts): half the next byte, half a spread over bytes that depends on the position. */
+const soft: SoftTargets = (i, out, row) => {
+  let sum = 0;
+  for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
+  for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
+  out[row * 256 + TEXT[i]] += 0.5;
+};
 
-describe.each(cases)('block steps (%s)', (_name, engine) => {
-  const shard = (theta: Float32Array) => new Shard(CFG, engine(), theta, TEXT, B, T, 5);
+const engines: [string, Engine][] = [['TypeScript', tsEngine], ...(nativeEngine ? [['native', nativeEngine] as [string, Engine]] : [])];
+const cases = engines.flatMap(([name, engine]) => [[`${name}, hard targets`, engine, undefined], [`${name}, soft targets`, engine, soft]] as [string, Engine, SoftTargets | undefined][]);
+
+describe.each(cases)('block steps (%s)', (_name, engine, targets) => {
+  const shard = (theta: Float32Array) => new Shard(CFG, engine(), theta, TEXT, B, T, 5, targets);
 
   it.each([
     ['rows', CFG.vocab, CFG.mlpHidden, [[0, 32], [1, 32], [2, 32], [0, 116], [1, 101], [2, 116], [1, 255]]],
@@ -86,5 +95,25 @@ describe.each(cases)('block steps (%s)', (_name, engine) => {
     expect(second.consumed).toBe(0);
     const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
     expect(sum(second.plus)).toBeLessThan(sum(first.plus));
+  });
+});
+
+describe.each(engines)('soft targets (%s)', (_name, engine) => {
+  it('one-hot soft targets give the hard loss; a teacher moves it, in trunk and block steps alike', () => {
+    const theta = weights();
+    const oneHot: SoftTargets = (i, out, row) => {
+      out.fill(0, row * 256, (row + 1) * 256);
+      out[row * 256 + TEXT[i]] = 1;
+    };
+    for (const phase of ['experts', 'rows'] as const) {
+      const run = (t?: SoftTargets) => new Shard(CFG, engine(), theta, TEXT, B, T, 5, t).evaluate(SEED, phase, 1e-2);
+      const hard = run(), same = run(oneHot), taught = run(soft);
+      for (let e = 0; e < CFG.experts; e++) {
+        expect(same.plus[e]).toBeCloseTo(hard.plus[e], 4);
+        expect(same.minus[e]).toBeCloseTo(hard.minus[e], 4);
+        if (hard.count[e] > 0) expect(Math.abs(taught.plus[e] - hard.plus[e])).toBeGreaterThan(1e-2);
+      }
+      if (phase === 'rows') for (let k = 0; k < hard.blocks!.length; k++) expect(same.blocks![k]).toBeCloseTo(hard.blocks![k], 6);
+    }
   });
 });

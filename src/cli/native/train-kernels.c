@@ -215,12 +215,17 @@ static napi_value layer_norms(napi_env env, napi_callback_info info) {
 }
 
 // A call with exactly n arguments, into argv; the first k of them read as int32 into ints.
-static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int32_t *ints, size_t k) {
+// The last `optional` arguments may be left out (they read as undefined).
+static int call_args_opt(napi_env env, napi_callback_info info, napi_value *argv, size_t n, size_t optional, int32_t *ints, size_t k) {
   size_t argc = n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) return 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc > n || argc + optional < n) return 0;
   for (size_t i = 0; i < k; i++)
     if (napi_get_value_int32(env, argv[i], &ints[i]) != napi_ok) return 0;
   return 1;
+}
+
+static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int32_t *ints, size_t k) {
+  return call_args_opt(env, info, argv, n, 0, ints, k);
 }
 
 // A typed-array argument of the given type and at least n elements, or NULL.
@@ -230,6 +235,27 @@ static void *typed_arg(napi_env env, napi_value v, napi_typedarray_type type, in
   void *data;
   if (napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok || t != type || (int64_t)len < n) return NULL;
   return data;
+}
+
+// An optional argument: 1 when it is undefined or null.
+static int absent(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
+}
+
+// Soft targets (src/train/losses.ts): absent (*w = NULL, hard targets) or a Float32Array of rows·256.
+static int soft_arg(napi_env env, napi_value v, int32_t rows, const float **w) {
+  *w = NULL;
+  if (absent(env, v)) return 1;
+  *w = typed_arg(env, v, napi_float32_array, (int64_t)rows * 256);
+  return *w != NULL;
+}
+
+// Σ_v w[v]·x[v·stride] in float64: a soft target's share of a linear term.
+static double soft_dot(const float *w, const float *x, size_t stride) {
+  double s = 0;
+  for (int v = 0; v < 256; v++) s += (double)w[v] * x[v * stride];
+  return s;
 }
 
 // p = softmax(l) over a row of 256 logits, in float64; returns logsumexp(l).
@@ -243,23 +269,26 @@ static double softmax256(const float *l, double *p) {
   return m + log(sum);
 }
 
-// nll(logits, rows, targets: Uint8Array, out: Float64Array): out[j] = logsumexp(logits[j]) − logits[j][targets[j]], 256 logits a row.
+// nll(logits, rows, targets: Uint8Array, out: Float64Array, soft?): out[j] = logsumexp(logits[j]) − logits[j][targets[j]],
+// 256 logits a row; with soft targets w, logsumexp(logits[j]) − Σ_v w[j][v]·logits[j][v].
 static napi_value nll(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
-  napi_value argv[4];
+  napi_value argv[5];
   int32_t a[2];
-  CHECK(env, call_args(env, info, argv, 4, a, 2), "nll: (offset, rows, targets, out)");
+  const float *w;
+  CHECK(env, call_args_opt(env, info, argv, 5, 1, a, 2), "nll: (offset, rows, targets, out, soft?)");
   const int32_t off = a[0], rows = a[1];
   const uint8_t *t = typed_arg(env, argv[2], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[3], napi_float64_array, rows);
   CHECK(env, t, "nll: targets must be a Uint8Array of rows bytes");
   CHECK(env, o, "nll: out must be a Float64Array of rows");
+  CHECK(env, soft_arg(env, argv[4], rows, &w), "nll: soft must be a Float32Array of rows·256");
   CHECK(env, rows > 0 && in_heap(off, (int64_t)rows * 256), "nll: out of the heap");
   double p[256];
   for (int32_t j = 0; j < rows; j++) {
     const float *l = heap + off + (size_t)j * 256;
-    o[j] = softmax256(l, p) - l[t[j]];
+    o[j] = softmax256(l, p) - (w ? soft_dot(w + (size_t)j * 256, l, 1) : l[t[j]]);
   }
   return NULL;
 }
@@ -267,19 +296,21 @@ static napi_value nll(napi_env env, napi_callback_info info) {
 // rowDiffs(logits, shift, rows, targets: Uint8Array, eps, out: Float64Array(256)): the row steps'
 // loss differences (RowDiffs in src/train/spsa.ts). Row r's logits l and p = softmax(l); moving
 // output row v by ±eps·z_v moves l_v by ±δ, δ = eps·shift[r][v]; out[v] += the exact loss at +δ
-// minus the loss at −δ: log(1 + p_v(e^δ − 1)) − log(1 + p_v(e^−δ − 1)) − [v = t]·2δ.
+// minus the loss at −δ: log(1 + p_v(e^δ − 1)) − log(1 + p_v(e^−δ − 1)) − [v = t]·2δ (soft targets: − w_v·2δ).
 static napi_value row_diffs(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
-  napi_value argv[6];
+  napi_value argv[7];
   int32_t a[3];
   double eps;
-  CHECK(env, call_args(env, info, argv, 6, a, 3) && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out)");
+  const float *w;
+  CHECK(env, call_args_opt(env, info, argv, 7, 1, a, 3) && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out, soft?)");
   const int32_t off = a[0], shift = a[1], rows = a[2];
   const uint8_t *t = typed_arg(env, argv[3], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[5], napi_float64_array, 256);
   CHECK(env, t, "rowDiffs: targets must be a Uint8Array of rows bytes");
   CHECK(env, o, "rowDiffs: out must be a Float64Array of 256");
+  CHECK(env, soft_arg(env, argv[6], rows, &w), "rowDiffs: soft must be a Float32Array of rows·256");
   CHECK(env, rows >= 0 && in_heap(off, (int64_t)rows * 256) && in_heap(shift, (int64_t)rows * 256), "rowDiffs: out of the heap");
   double p[256];
   for (int32_t j = 0; j < rows; j++) {
@@ -289,7 +320,9 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
       const double d = eps * sh[i], up = expm1(d), down = -up / (1 + up);
       o[i] += log1p(p[i] * up) - log1p(p[i] * down);
     }
-    o[t[j]] -= 2 * eps * sh[t[j]];
+    if (w)
+      for (int i = 0; i < 256; i++) o[i] -= 2 * eps * sh[i] * w[(size_t)j * 256 + i];
+    else o[t[j]] -= 2 * eps * sh[t[j]];
   }
   return NULL;
 }
@@ -299,19 +332,22 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
 // hidden layer's pre-activations pre[r] and shifts shift[r]. Moving unit u's input row by ±eps·z_u
 // moves its pre-activation by ±δ, δ = eps·shift[r][u], so its GELU by Δ± = gelu(pre ± δ) − gelu(pre),
 // and the logits by Δ±·W2[:, u]; out[u] += the exact loss at + minus the loss at −:
-//   log(1 + Σ_v p_v(e^{Δ+·W2[v,u]} − 1)) − log(1 + Σ_v p_v(e^{Δ−·W2[v,u]} − 1)) − (Δ+ − Δ−)·W2[t,u].
+//   log(1 + Σ_v p_v(e^{Δ+·W2[v,u]} − 1)) − log(1 + Σ_v p_v(e^{Δ−·W2[v,u]} − 1)) − (Δ+ − Δ−)·W2[t,u]
+// (soft targets: Σ_v w_v·W2[v,u] in place of W2[t,u]).
 static napi_value unit_diffs(napi_env env, napi_callback_info info) {
   State *S = state(env);
   float *heap = S->heap;
-  napi_value argv[9];
+  napi_value argv[10];
   int32_t a[6];
   double eps;
-  CHECK(env, call_args(env, info, argv, 9, a, 6) && napi_get_value_double(env, argv[7], &eps) == napi_ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out)");
+  const float *sw;
+  CHECK(env, call_args_opt(env, info, argv, 10, 1, a, 6) && napi_get_value_double(env, argv[7], &eps) == napi_ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out, soft?)");
   const int32_t rows = a[4], M = a[5];
   const uint8_t *t = typed_arg(env, argv[6], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[8], napi_float64_array, M);
   CHECK(env, t, "unitDiffs: targets must be a Uint8Array of rows bytes");
   CHECK(env, o && M > 0, "unitDiffs: out must be a Float64Array of m");
+  CHECK(env, soft_arg(env, argv[9], rows, &sw), "unitDiffs: soft must be a Float32Array of rows·256");
   CHECK(env, rows >= 0 && in_heap(a[0], (int64_t)rows * 256) && in_heap(a[1], (int64_t)rows * M) && in_heap(a[2], (int64_t)rows * M) && in_heap(a[3], (int64_t)256 * M), "unitDiffs: out of the heap");
   float *wt = grow(&S->wt, &S->wt_len, (size_t)M * 256);
   CHECK(env, wt, "unitDiffs: out of memory");
@@ -333,7 +369,7 @@ static napi_value unit_diffs(napi_env env, napi_callback_info info) {
         sp += p[v] * (expf(dp * w[v]) - 1.0f);
         sm += p[v] * (expf(dm * w[v]) - 1.0f);
       }
-      o[u] += log1p((double)sp) - log1p((double)sm) - ((double)dp - dm) * w[t[r]];
+      o[u] += log1p((double)sp) - log1p((double)sm) - ((double)dp - dm) * (sw ? soft_dot(sw + (size_t)r * 256, w, 1) : w[t[r]]);
     }
   }
   return NULL;

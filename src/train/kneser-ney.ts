@@ -249,6 +249,96 @@ export function fillProbs(model: KnModel, hist: number, avail: number, w: number
   }
 }
 
+/**
+ * The whole next-byte distribution of the model after a context (`hist`, `avail` as in fillProbs),
+ * into out[0 .. 256): the same numbers as fillProbs' top order for every byte, in one pass over each
+ * order's successors of the context instead of 256 look-ups. `lower` is scratch of 256.
+ */
+export function fillDistribution(model: KnModel, hist: number, avail: number, out: Float64Array, lower: Float64Array): void {
+  const top = Math.min(model.maxOrder, avail + 1); // the order fillProbs' top order falls back to
+  lower.fill(1 / 256);
+  for (let k = 1; k <= top; k++) {
+    const t = model.tables[k - 1];
+    const ctx = k === 1 ? 0 : hist % POW256[k - 1];
+    const ci = search(t.ctxKeys, ctx, 0, t.ctxKeys.length);
+    const from = ci < 0 ? 0 : t.ctxStart[ci], to = ci < 0 ? 0 : t.ctxStart[ci + 1];
+    if (k === top) {
+      if (ci < 0) {
+        out.set(lower);
+        return;
+      }
+      const s = t.rawSum[ci], g = t.rawGamma[ci];
+      for (let v = 0; v < 256; v++) out[v] = g * lower[v];
+      for (let i = from; i < to; i++) out[t.keys[i] % 256] += (t.raw[i] - discountOf(t.dRaw, t.raw[i])) / s;
+      return;
+    }
+    if (ci < 0 || !t.cont || !t.dCont || !(t.contSum[ci] > 0)) continue;
+    const s = t.contSum[ci], g = t.contGamma[ci];
+    for (let v = 0; v < 256; v++) lower[v] *= g;
+    for (let i = from; i < to; i++) lower[t.keys[i] % 256] += (t.cont[i] - discountOf(t.dCont, t.cont[i])) / s;
+  }
+}
+
+/**
+ * fillDistribution for many calls on one model (the trainer's teacher asks once per byte it
+ * trains on): each k-gram's last byte and discounted share of its context are precomputed, and the
+ * lower distribution after orders 1 and 2 is tabled for each 1-byte context. Same numbers.
+ */
+export class KnDistributions {
+  private readonly next: Uint8Array[]; // [k - 1]: each k-gram's last byte
+  private readonly share: Float64Array[]; // [k - 1]: each k-gram's (count − D) / its context's total; raw counts at the top order, continuation below
+  private readonly lower2 = new Float64Array(256 * 256); // [c, v]: the continuation distribution after orders 1 and 2, context byte c
+  private readonly scratch = new Float64Array(256);
+
+  constructor(private readonly model: KnModel) {
+    const top = model.maxOrder;
+    this.next = model.tables.map((t) => Uint8Array.from(t.keys, (key) => key % 256));
+    this.share = model.tables.map((t) => {
+      const share = new Float64Array(t.keys.length);
+      const raw = t.order === top, counts = raw ? t.raw : t.cont, sums = raw ? t.rawSum : t.contSum, d = raw ? t.dRaw : t.dCont;
+      if (!counts || !d) return share;
+      for (let c = 0; c + 1 < t.ctxStart.length; c++)
+        for (let i = t.ctxStart[c]; i < t.ctxStart[c + 1]; i++) share[i] = (counts[i] - discountOf(d, counts[i])) / sums[c];
+      return share;
+    });
+    if (top < 3) return;
+    const lower = this.scratch;
+    for (let c = 0; c < 256; c++) {
+      lower.fill(1 / 256);
+      for (let k = 1; k <= 2; k++) this.lowerStep(k, c, lower);
+      this.lower2.set(lower, c * 256);
+    }
+  }
+
+  /** Order k's continuation step on `lower` after the context `hist`, as fillDistribution's. */
+  private lowerStep(k: number, hist: number, lower: Float64Array): void {
+    const t = this.model.tables[k - 1];
+    const ci = search(t.ctxKeys, k === 1 ? 0 : hist % POW256[k - 1], 0, t.ctxKeys.length);
+    if (ci < 0 || !(t.contSum[ci] > 0)) return;
+    const g = t.contGamma[ci], next = this.next[k - 1], share = this.share[k - 1];
+    for (let v = 0; v < 256; v++) lower[v] *= g;
+    for (let i = t.ctxStart[ci]; i < t.ctxStart[ci + 1]; i++) lower[next[i]] += share[i];
+  }
+
+  /** The model's distribution after the context (`hist`, `avail` as in fillProbs), into out[0 .. 256). */
+  fill(hist: number, avail: number, out: Float64Array): void {
+    const top = this.model.maxOrder;
+    const lower = this.scratch;
+    if (top < 3 || avail < top - 1) return fillDistribution(this.model, hist, avail, out, lower);
+    lower.set(this.lower2.subarray((hist % 256) * 256, (hist % 256 + 1) * 256));
+    for (let k = 3; k < top; k++) this.lowerStep(k, hist, lower);
+    const t = this.model.tables[top - 1];
+    const ci = search(t.ctxKeys, hist % POW256[top - 1], 0, t.ctxKeys.length);
+    if (ci < 0) {
+      out.set(lower);
+      return;
+    }
+    const g = t.rawGamma[ci], next = this.next[top - 1], share = this.share[top - 1];
+    for (let v = 0; v < 256; v++) out[v] = g * lower[v];
+    for (let i = t.ctxStart[ci]; i < t.ctxStart[ci + 1]; i++) out[next[i]] += share[i];
+  }
+}
+
 /** Packs the last min(context.length, maxOrder - 1) bytes of `context` for fillProbs. */
 function packContext(model: KnModel, context: Uint8Array): { hist: number; avail: number } {
   const avail = Math.min(context.length, model.maxOrder - 1);
