@@ -332,7 +332,7 @@ export async function train(argv: string[]): Promise<void> {
     if (!quiet && now - lastBar >= 1) {
       lastBar = now;
       const rate = (run.step - stepsAtStart) / (now - wall0);
-      const left = Math.min((cfg.steps - run.step) / rate, minutes * 60 - (now - wall0));
+      const left = Math.max(0, Math.min((cfg.steps - run.step) / rate, minutes * 60 - (now - wall0)));
       const frac = run.step / cfg.steps;
       const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
       const eta = `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`;
