@@ -6,6 +6,7 @@ import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { Rng } from '../../src/model/random';
 import { logSumExp } from '../../src/model/sampler';
+import { tsUnitDiffs } from '../../src/train/losses';
 import { type NativeTrainKernels, nativeTrainKernels } from '../../src/cli/native-kernels';
 import { makeShard } from '../../src/cli/train-shards';
 import { ENGLISH } from '../helpers';
@@ -48,6 +49,25 @@ describe('native trainer kernels', () => {
     const out = new Float64Array(12);
     n.nll(70_000, 12, targets, out);
     for (let j = 0; j < 12; j++) expect(out[j]).toBeCloseTo(logSumExp(ref.heap, 70_000 + 256 * j, 256) - ref.heap[70_000 + 256 * j + targets[j]], 4);
+  });
+
+  it.each([
+    ['small moves (summed through their moments)', 1e-3, 0.1, 1e-6],
+    ['large moves (summed term by term)', 0.5, 1, 1e-4],
+  ])("the unit steps' loss differences match the reference: %s", (_name, eps, wScale, tolerance) => {
+    const { n, ref } = setup();
+    const rows = 40, m = 24, at = { logits: 0, pre: 20_000, shift: 30_000, w2: 40_000 };
+    for (const h of [n.kernels.heap, ref.heap]) for (let i = at.w2; i < at.w2 + 256 * m; i++) h[i] *= wScale;
+    const targets = Uint8Array.from({ length: rows }, (_, j) => (j * 53) % 256);
+    const soft = new Float32Array(rows * 256).map((_, i) => ((i * 7919) % 101) / (101 * 128));
+    for (const w of [undefined, soft]) {
+      const got = new Float64Array(m), want = new Float64Array(m);
+      n.unitDiffs(at.logits, at.pre, at.shift, at.w2, rows, m, targets, eps, got, w);
+      tsUnitDiffs(ref.heap, at.logits, at.pre, at.shift, at.w2, rows, m, targets, eps, want, w);
+      const scale = Math.max(...want.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      for (let u = 0; u < m; u++) expect(Math.abs(got[u] - want[u])).toBeLessThan(tolerance * scale);
+    }
   });
 
   it('refuses offsets outside the heap instead of reading past it', () => {
