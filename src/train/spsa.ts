@@ -207,6 +207,7 @@ export class Shard {
   private loadWeights(phase: Phase, scale: number): void {
     const base = this.model.w.embed; // the weights start at the embedding
     this.heap.set(this.theta, base);
+    if (scale === 0) return; // θ itself: every block step starts here
     for (const group of this.slicesOf(phase))
       for (const s of group) for (let i = s.offset; i < s.offset + s.size; i++) this.heap[base + i] = this.theta[i] + scale * this.z[i];
   }

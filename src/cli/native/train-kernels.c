@@ -217,18 +217,14 @@ static napi_value layer_norms(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// A call with exactly n arguments, into argv; the first k of them read as int32 into ints.
+// A call with n arguments, into argv; the first k of them read as int32 into ints.
 // The last `optional` arguments may be left out (they read as undefined).
-static int call_args_opt(napi_env env, napi_callback_info info, napi_value *argv, size_t n, size_t optional, int32_t *ints, size_t k) {
+static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, size_t optional, int32_t *ints, size_t k) {
   size_t argc = n;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc > n || argc + optional < n) return 0;
   for (size_t i = 0; i < k; i++)
     if (napi_get_value_int32(env, argv[i], &ints[i]) != napi_ok) return 0;
   return 1;
-}
-
-static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int32_t *ints, size_t k) {
-  return call_args_opt(env, info, argv, n, 0, ints, k);
 }
 
 // A typed-array argument of the given type and at least n elements, or NULL.
@@ -280,7 +276,7 @@ static napi_value nll(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   int32_t a[2];
   const float *w;
-  CHECK(env, call_args_opt(env, info, argv, 5, 1, a, 2), "nll: (offset, rows, targets, out, soft?)");
+  CHECK(env, call_args(env, info, argv, 5, 1, a, 2), "nll: (offset, rows, targets, out, soft?)");
   const int32_t off = a[0], rows = a[1];
   const uint8_t *t = typed_arg(env, argv[2], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[3], napi_float64_array, rows);
@@ -307,7 +303,7 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
   int32_t a[3];
   double eps;
   const float *w;
-  CHECK(env, call_args_opt(env, info, argv, 7, 1, a, 3) && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out, soft?)");
+  CHECK(env, call_args(env, info, argv, 7, 1, a, 3) && napi_get_value_double(env, argv[4], &eps) == napi_ok, "rowDiffs: (logits, shift, rows, targets, eps, out, soft?)");
   const int32_t off = a[0], shift = a[1], rows = a[2];
   const uint8_t *t = typed_arg(env, argv[3], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[5], napi_float64_array, 256);
@@ -321,7 +317,8 @@ static napi_value row_diffs(napi_env env, napi_callback_info info) {
     softmax256(heap + off + (size_t)j * 256, p);
     for (int i = 0; i < 256; i++) {
       const double d = eps * sh[i], up = expm1(d), down = -up / (1 + up);
-      o[i] += log1p(p[i] * up) - log1p(p[i] * down);
+      const double x = p[i] * up, y = p[i] * down;
+      o[i] += log1p((x - y) / (1 + y)); // log(1 + x) − log(1 + y), one logarithm
     }
     if (w)
       for (int i = 0; i < 256; i++) o[i] -= 2 * eps * sh[i] * w[(size_t)j * 256 + i];
@@ -348,7 +345,7 @@ static napi_value unit_diffs(napi_env env, napi_callback_info info) {
   int32_t a[6];
   double eps;
   const float *sw;
-  CHECK(env, call_args_opt(env, info, argv, 10, 1, a, 6) && napi_get_value_double(env, argv[7], &eps) == napi_ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out, soft?)");
+  CHECK(env, call_args(env, info, argv, 10, 1, a, 6) && napi_get_value_double(env, argv[7], &eps) == napi_ok, "unitDiffs: (logits, pre, shift, w2, rows, m, targets, eps, out, soft?)");
   const int32_t rows = a[4], M = a[5];
   const uint8_t *t = typed_arg(env, argv[6], napi_uint8_array, rows);
   double *o = typed_arg(env, argv[8], napi_float64_array, M);
