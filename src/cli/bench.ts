@@ -22,7 +22,7 @@ import { buildNative } from './native-kernels';
 import { DEFAULT_WEIGHTS, loadWeights, openSession } from './node-engine';
 import { ROOT } from './paths';
 import { TRAIN_DEFAULTS } from '../train/settings';
-import { type ShardHandle, threadShard } from './train-shards';
+import { type ShardHandle, makeShard, threadShard } from './train-shards';
 
 /** Greedy decoding: the benchmark measures the engine, not the sampler's sort. */
 const GREEDY: GenerateRequest = { temperature: 0, topK: 0, topP: 1, repeatPenalty: 1, repeatWindow: 0, seed: 1, length: 1 };
@@ -225,6 +225,40 @@ async function trainerTokS(file: SomaFile, threads: number): Promise<{ tokS: num
   }
 }
 
+/**
+ * Where one cycle of `soma train` spends its time, at the trainer's defaults: CPU milliseconds per
+ * call of each kind of step on one in-thread shard (median of 5 calls), times the calls a cycle
+ * makes. CPU time, so that a busy machine moves it less than wall time.
+ */
+async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: number; calls: number }[]> {
+  const { batch, window, eps, rowRounds, unitRounds } = TRAIN_DEFAULTS;
+  const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1 });
+  const K = file.config.experts;
+  let seed = 1;
+  const cpuMs = (f: () => void) => {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
+  const median = (f: () => number) => {
+    f(); // warm-up
+    const t = Array.from({ length: 5 }, f).sort((a, b) => a - b);
+    return t[2];
+  };
+  const stale = () => shard.apply(seed, 'experts', new Float64Array(K), 0); // moves nothing, but the cached features no longer count
+  const trunk = median(() => cpuMs(() => shard.evaluate(seed++, 'experts', eps)));
+  const row = median(() => cpuMs(() => shard.evaluate(seed++, 'rows', eps)));
+  const unit = median(() => cpuMs(() => shard.evaluate(seed++, 'units', eps)));
+  const readAndRow = median(() => (stale(), cpuMs(() => shard.evaluate(seed++, 'rows', eps))));
+  return [
+    { name: 'trunk step (a ± pair of full passes)', ms: trunk, calls: 1 },
+    { name: 'reading a window into the cache (one pass)', ms: Math.max(0, readAndRow - row), calls: 1 },
+    { name: 'row steps (cached features)', ms: row, calls: rowRounds },
+    { name: 'unit steps (cached features)', ms: unit, calls: unitRounds },
+  ];
+}
+
 const tokS = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} tok/s` : 'skipped');
 const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? `${(x / y).toFixed(2)}x` : 'skipped');
 
@@ -285,7 +319,12 @@ export async function bench(argv: string[]): Promise<void> {
     const nat = await nativeBatchTokS(file, t.batch, T);
     log(`  native C batched step (${T} process(es), B=${t.batch} each):     ${nat.toFixed(0)} tok/s`);
     log(`  trainer / native: ${(t.tokS / nat).toFixed(2)}x   (target ≥ 0.5x)`);
-    trainer = { trainer_tok_s: t.tokS, native_batch_tok_s: nat, trainer_threads: T, trainer_kernels: t.kernels };
+    const cycle = await trainerCycleProfile(file);
+    const cycleMs = cycle.reduce((sum, p) => sum + p.ms * p.calls, 0);
+    log(`where a training cycle's time goes (one shard, CPU ms per call × calls per cycle, the trainer's defaults):`);
+    for (const p of cycle) log(`  ${p.name.padEnd(46)} ${p.ms.toFixed(1).padStart(6)} × ${p.calls}  ${((100 * p.ms * p.calls) / cycleMs).toFixed(0).padStart(3)}%`);
+    log(`  ${'a cycle'.padEnd(46)} ${cycleMs.toFixed(0).padStart(6)} ms: ${((2 * TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.window * 1000) / cycleMs).toFixed(0)} training bytes per CPU-second`);
+    trainer = { trainer_tok_s: t.tokS, native_batch_tok_s: nat, trainer_threads: T, trainer_kernels: t.kernels, trainer_cycle_cpu_ms: cycleMs };
   }
   rmSync(join(tmpdir(), `soma-bench-${process.pid}.raw`), { force: true });
   if (json)
