@@ -58,6 +58,7 @@ interface RunState extends SpsaState {
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
   init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput }; // --init: the weights this run continued, and how they were made
   teacherSince?: number; // the step from which the loss had a teacher's soft targets (--teacher-weight)
+  corpora?: { step: number; name: string }[]; // the texts the run read, each from the step it started on (--data may change on --resume)
 }
 
 /** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
@@ -121,6 +122,14 @@ function loadState(path: string, floatsOf: (run: RunState) => number) {
   return { run, theta, momentum, shards };
 }
 
+/** The provenance's corpus: the one text, or each text the run read with the step it started on. */
+function corporaOf(run: RunState, corpus: string): string {
+  const read = run.corpora ?? [];
+  if (read.length === 0 || (read.length === 1 && read[0].step === 0)) return corpus;
+  const from = read.map((c) => `from step ${c.step}: ${c.name}`).join('; ');
+  return read[0].step === 0 ? from : `before step ${read[0].step}: not recorded; ${from}`;
+}
+
 function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig, corpus: string): Provenance {
   const block = 'block-wise: every row of the matrix, with its bias, perturbed alone, its exact ± losses computed from the pass at θ';
   const decoderSteps = [
@@ -137,13 +146,13 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).' +
       (cfg.teacherWeight > 0
-        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${1 - cfg.teacherWeight}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
+        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
         : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
       (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
-    corpus,
+    corpus: corporaOf(run, corpus),
     valNatsPerChar: val,
     seed: cfg.seed,
     valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,
@@ -246,6 +255,9 @@ export async function train(argv: string[]): Promise<void> {
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
+  if (cfg.teacherWeight > 0 && text.length <= (TEACHER.folds - 1) * TEACHER.blockBytes)
+    throw new UsageError(`--teacher-weight: the teacher is cross-fitted over ${TEACHER.folds} folds of ${TEACHER.blockBytes} bytes, and the text has ${text.length}`);
+  if ((run.corpora ??= []).at(-1)?.name !== corpus) run.corpora.push({ step: run.step, name: corpus });
   if (cfg.teacherWeight > 0) run.teacherSince ??= run.step;
   else delete run.teacherSince;
   if (cfg.teacherWeight > 0 && !quiet) process.stderr.write(`fitting the ${TEACHER.order}-gram teacher (${TEACHER.folds} folds)…\n`);

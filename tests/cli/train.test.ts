@@ -111,6 +111,22 @@ describe('soma train', () => {
     await expect(train(['--data', data, '--out', out, '--resume', '--quiet'])).rejects.toThrow(/no .*state\.bin, nor .*run\.json/);
   });
 
+  it('a resume on another text, with a teacher, says both in the provenance, with the steps they started at', async () => {
+    const data = corpus();
+    const out = join(data, 'run');
+    await train(['--data', data, '--out', out, ...TINY, '--stop-at', '4']);
+    const first = (await readSoma(readFileSync(join(out, 'soma.bin')))).provenance;
+    expect(first.method).not.toMatch(/Soft targets/);
+    const at = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).step; // runs stop between cycles: at 4 or just after
+    const other = corpus();
+    writeFileSync(join(other, 'train.txt'), readFileSync(join(data, 'train.txt'), 'utf8').repeat(24)); // long enough for two 256 KiB folds
+    await train(['--data', other, '--out', out, '--resume', '--stop-at', '8', '--teacher-weight', '0.9', '--quiet']);
+    const p = (await readSoma(readFileSync(join(out, 'soma.bin')))).provenance;
+    expect(p.corpus).toMatch(new RegExp(`^from step 0: train\\.txt of 12722 bytes.*; from step ${at}: train\\.txt of 305328 bytes`));
+    expect(p.method).toMatch(new RegExp(`Soft targets, not SPSA \\(from step ${at} of this run\\)`));
+    expect(p.method).toMatch(/each byte's target mixes the next byte \(weight 0\.1\) with .* 5-gram Kneser-Ney model \(weight 0\.9\)/);
+  });
+
   it('refuses a trainer state of another version', async () => {
     const data = corpus();
     await train(['--data', data, '--out', join(data, 'run'), ...TINY, '--stop-at', '5']);
