@@ -115,7 +115,7 @@ export class EngineController implements ReactiveController {
         this.run = { ...this.run, reading: { read, total } };
         this.host.requestUpdate();
       };
-      const gen = this.state.engine.generate(encodeUtf8(prompt), options, onReading);
+      const gen = this.state.engine.generate(encodeUtf8(prompt), options, { onReading });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
