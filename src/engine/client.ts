@@ -1,5 +1,5 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
-import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStream, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, TeachPaused, WeightsState } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from './protocol';
 import { streamOf } from './stream-of';
 
 type Waiter = (r: Response) => void;
@@ -51,10 +51,9 @@ export class EngineClient implements Engine {
    * breaks off, so the worker does not run on.
    */
   private stream<Y, R>(body: RequestBody, map: (r: Response) => { yield: Y } | { return: R } | null, halt: () => void, signal?: AbortSignal): AsyncGenerator<Y, R> {
-    let id = 0;
     const run = (emit: (value: Y) => void) =>
       new Promise<R>((resolve, reject) => {
-        id = this.send(body, (r) => {
+        const id = this.send(body, (r) => {
           if (r.type === 'error') {
             this.waiters.delete(id);
             return reject(new Error(r.message));
@@ -71,7 +70,7 @@ export class EngineClient implements Engine {
     return streamOf(run, halt);
   }
 
-  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStream = {}): AsyncGenerator<ByteChunk, GenerateDone> {
+  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStreamOptions = {}): AsyncGenerator<ByteChunk, GenerateDone> {
     return this.stream<ByteChunk, GenerateDone>(
       { type: 'generate', prompt, options },
       (r) => {
@@ -83,11 +82,11 @@ export class EngineClient implements Engine {
     );
   }
 
-  score(text: Uint8Array, stream: { signal?: AbortSignal } = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
+  score(text: Uint8Array, stream: StreamOptions = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
     return this.stream<ScoreChunk, ScoreDone>({ type: 'score', text }, (r) => (r.type === 'scored' ? { yield: r.chunk } : r.type === 'score-done' ? { return: r.done } : null), () => this.stop(), stream.signal);
   }
 
-  teach(text: Uint8Array | null, stream: { signal?: AbortSignal } = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
+  teach(text: Uint8Array | null, stream: StreamOptions = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
     return this.stream<FineTuneProgress, TeachPaused>(
       { type: 'teach', text },
       (r) => (r.type === 'progress' ? { yield: r.progress } : r.type === 'paused' ? { return: { progress: r.progress, weights: r.weights } } : null),

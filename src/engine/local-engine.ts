@@ -12,7 +12,7 @@ import { FINETUNE_DEFAULTS, type FineTuneSettings } from '../train/settings';
 import type { ShardEngine } from '../train/spsa';
 import { hasWasmSimd } from './detect';
 import { ExpertTally } from './expert-view';
-import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStream, Loaded, ScoreChunk, ScoreDone, SideBySide, TeachPaused, WeightsState } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from './protocol';
 import { TOP_BYTES } from './protocol';
 import { Session, generateError } from './session';
 import { streamOf } from './stream-of';
@@ -25,7 +25,7 @@ const PROMPT_SLICE_BYTES = 512;
 const SCORE_CHUNK_BYTES = 4096;
 const COMPARE_MAX_BYTES = 2000; // a side-by-side sample is read at a glance
 /** The page keeps every scored byte's figures (about 100 bytes each): this caps what it keeps. */
-export const MAX_SCORE_BYTES = 4 * 1024 * 1024;
+const MAX_SCORE_BYTES = 4 * 1024 * 1024;
 const BUSY = 'busy: stop or pause first';
 
 export interface LocalEngineOptions {
@@ -43,7 +43,7 @@ export interface LocalEngineOptions {
 }
 
 /** Lets the event loop run (messages, clicks, frames) before the next slice. */
-export const yieldToLoop = (): Promise<void> =>
+const yieldToLoop = (): Promise<void> =>
   new Promise((resolve) => {
     if (typeof MessageChannel === 'function') {
       const ch = new MessageChannel();
@@ -226,11 +226,11 @@ export class LocalEngine implements Engine {
     });
   }
 
-  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStream = {}): AsyncGenerator<ByteChunk, GenerateDone> {
+  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStreamOptions = {}): AsyncGenerator<ByteChunk, GenerateDone> {
     return this.exclusive('generate', stream.signal, (session, run) => write(session, prompt, options, run.stopped, stream.onReading));
   }
 
-  score(text: Uint8Array, stream: { signal?: AbortSignal } = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
+  score(text: Uint8Array, stream: StreamOptions = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
     const max = this.options.maxScoreBytes ?? MAX_SCORE_BYTES;
     return this.exclusive('score', stream.signal, (session, run) => {
       if (text.length === 0) throw new RangeError('nothing to score: the text is empty');
@@ -240,7 +240,7 @@ export class LocalEngine implements Engine {
   }
 
   /** `budgetMs`: pause after this much stepping (`soma tune --seconds`); the page pauses when the user says. */
-  teach(text: Uint8Array | null, stream: { signal?: AbortSignal; budgetMs?: number } = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
+  teach(text: Uint8Array | null, stream: StreamOptions & { budgetMs?: number } = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
     return this.exclusive('teach', stream.signal, (session, run) => this.tune(session, text, run, stream.budgetMs));
   }
 

@@ -155,9 +155,12 @@ export interface TeachPaused {
   weights: WeightsState;
 }
 
-export interface GenerateStream {
-  /** Aborting it stops the generation at the next chunk, as stop() does. */
+export interface StreamOptions {
+  /** Aborting it ends the stream at its next slice: a stop, or a teach's pause. */
   signal?: AbortSignal;
+}
+
+export interface GenerateStreamOptions extends StreamOptions {
   /** A long prompt is read first, in slices: this hears how far it has come. */
   onReading?: (read: number, total: number) => void;
 }
@@ -171,13 +174,13 @@ export interface GenerateStream {
 export interface Engine {
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
   /** Streams chunks until `length` bytes are out or it is stopped; returns the final stats. */
-  generate(prompt: Uint8Array, options: GenerateOptions, stream?: GenerateStream): AsyncGenerator<ByteChunk, GenerateDone>;
+  generate(prompt: Uint8Array, options: GenerateOptions, stream?: GenerateStreamOptions): AsyncGenerator<ByteChunk, GenerateDone>;
   stop(): void;
   reset(): Promise<void>;
   /** Streams per-byte figures of text read from a fresh state; returns the totals and the experts' view. */
-  score(text: Uint8Array, stream?: { signal?: AbortSignal }): AsyncGenerator<ScoreChunk, ScoreDone>;
+  score(text: Uint8Array, stream?: StreamOptions): AsyncGenerator<ScoreChunk, ScoreDone>;
   /** Fine-tunes (text) or resumes (null) until paused; yields progress, returns it at the pause with the tuned copy. */
-  teach(text: Uint8Array | null, stream?: { signal?: AbortSignal }): AsyncGenerator<FineTuneProgress, TeachPaused>;
+  teach(text: Uint8Array | null, stream?: StreamOptions): AsyncGenerator<FineTuneProgress, TeachPaused>;
   pause(): void;
   useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState>;
   /** Takes a tuned soma.bin of the loaded model's config, and uses it. */

@@ -66,13 +66,13 @@ describe('EngineController', () => {
     expect([controller.running, state.activity, controller.error]).toEqual([false, 'idle', undefined]);
   });
 
-  it('asks the engine to stop once, and ends the run as stopped', async () => {
+  it("aborts its run's signal once on Stop, and ends the run as stopped", async () => {
     const { controller, state, engine } = await loaded();
     const writing = controller.generate('The ', DEFAULT_SETTINGS);
     await engine.generations[0].stream.read();
     controller.stop();
     controller.stop();
-    expect([controller.stopping, engine.calls.filter((c) => c === 'stop').length]).toEqual([true, 1]);
+    expect([controller.stopping, engine.calls.filter((c) => c === 'abort').length]).toEqual([true, 1]);
     engine.generations[0].stream.end(done(0, 'stopped'));
     await writing;
     expect([controller.run?.done?.reason, controller.stopping, state.activity]).toEqual(['stopped', false, 'idle']);
@@ -102,7 +102,7 @@ describe('EngineController', () => {
     const writing = controller.generate('The ', DEFAULT_SETTINGS);
     await engine.generations[0].stream.read();
     controller.hostDisconnected();
-    expect(engine.calls.at(-1)).toBe('stop');
+    expect(engine.calls.at(-1)).toBe('abort');
     engine.generations[0].stream.end(done(0, 'stopped'));
     await writing;
   });

@@ -1,7 +1,7 @@
 // A scripted Engine and a minimal Lit host, for the controllers' unit tests: the test decides what
 // each stream yields and how it ends, and reads back what the controller asked of the engine.
 import { vi } from 'vitest';
-import type { ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, Loaded, ModelInfo, ScoreChunk, ScoreDone, SideBySide, TeachPaused, WeightsState } from '../../src/engine/protocol';
+import type { ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ModelInfo, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from '../../src/engine/protocol';
 import { streamOf } from '../../src/engine/stream-of';
 
 /** A stream the test drives: push() yields a value, end() returns, fail() throws. */
@@ -69,20 +69,28 @@ export class FakeEngine implements Engine {
   load(): Promise<Loaded> {
     return this.answer('load', () => ({ info: INFO, memoryBytes: 1 }));
   }
-  generate(prompt: Uint8Array, options: GenerateOptions, stream: { onReading?: (read: number, total: number) => void } = {}): AsyncGenerator<ByteChunk, GenerateDone> {
+  /** A stream's signal aborting is recorded as 'abort'. */
+  private follow(signal?: AbortSignal): void {
+    signal?.addEventListener('abort', () => this.calls.push('abort'));
+  }
+
+  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStreamOptions = {}): AsyncGenerator<ByteChunk, GenerateDone> {
     this.calls.push('generate');
+    this.follow(stream.signal);
     const s = new Scripted<ByteChunk, GenerateDone>();
     this.generations.push({ prompt, options, stream: s, onReading: stream.onReading });
     return s.stream;
   }
-  score(): AsyncGenerator<ScoreChunk, ScoreDone> {
+  score(_text: Uint8Array, stream: StreamOptions = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
     this.calls.push('score');
+    this.follow(stream.signal);
     const s = new Scripted<ScoreChunk, ScoreDone>();
     this.scorings.push(s);
     return s.stream;
   }
-  teach(text: Uint8Array | null): AsyncGenerator<FineTuneProgress, TeachPaused> {
+  teach(text: Uint8Array | null, stream: StreamOptions = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
     this.calls.push(text ? 'teach' : 'resume');
+    this.follow(stream.signal);
     const s = new Scripted<FineTuneProgress, TeachPaused>();
     this.teachings.push({ text, stream: s });
     return s.stream;

@@ -43,14 +43,14 @@ describe('ScoreController', () => {
     expect([engine.calls, state.activity, controller.view]).toEqual([[], 'idle', undefined]);
   });
 
-  it('stops through the engine only while it scores', async () => {
+  it("stops by aborting its scoring's signal, and only while it scores", async () => {
     const { engine, controller } = setup();
     controller.stop();
     expect(engine.calls).toEqual([]);
     const scoring = controller.score('abc');
     await engine.scorings[0].read();
     controller.stop();
-    expect(engine.calls).toEqual(['score', 'stop']);
+    expect(engine.calls).toEqual(['score', 'abort']);
     engine.scorings[0].end(doneOf(1, 'stopped'));
     await scoring;
     expect(controller.view?.done?.reason).toBe('stopped');

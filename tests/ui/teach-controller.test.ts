@@ -54,7 +54,7 @@ describe('TeachController', () => {
     await settle();
     expect([t.controller.phase, t.controller.progress?.step]).toEqual(['teaching', 0]);
     t.controller.pause();
-    expect([t.controller.phase, t.engine.calls.at(-1)]).toEqual(['pausing', 'pause']);
+    expect([t.controller.phase, t.engine.calls.at(-1)]).toEqual(['pausing', 'abort']);
     stream.end(paused(12));
     await run;
     await settle(); // the sample after the pause
@@ -62,7 +62,7 @@ describe('TeachController', () => {
     expect(t.controller.note).toBe('The tuned model is saved on this device, beside the original.');
     expect(new Uint8Array((await t.store.findTuned(ORIGINAL))!)).toEqual(new Uint8Array([1, 2, 3]));
     expect(t.controller.samples).toEqual({ prompt: samplePromptOf(TEXT), original: 'from the original', tuned: 'from the tuned copy' });
-    expect(t.engine.calls).toEqual(['teach', 'pause', 'exportTuned', 'compare']);
+    expect(t.engine.calls).toEqual(['teach', 'abort', 'exportTuned', 'compare']);
     expect(t.state.activity).toBe('idle');
   });
 
@@ -88,7 +88,7 @@ describe('TeachController', () => {
     t.controller.hostConnected();
     const { run, stream } = await teaching(t);
     page.show('hidden');
-    expect([t.controller.phase, t.engine.calls.at(-1)]).toEqual(['pausing', 'pause']);
+    expect([t.controller.phase, t.engine.calls.at(-1)]).toEqual(['pausing', 'abort']);
     stream.end(paused(3));
     await run;
     await settle();
@@ -97,7 +97,7 @@ describe('TeachController', () => {
     await settle();
     expect([t.engine.calls.at(-1), t.engine.teachings.at(-1)!.text, t.controller.phase, t.state.activity]).toEqual(['resume', null, 'teaching', 'teaching']);
     t.controller.hostDisconnected();
-    expect(t.engine.calls.at(-1)).toBe('pause');
+    expect(t.engine.calls.at(-1)).toBe('abort');
   });
 
   it("says why there is no side-by-side sample when the engine refuses one", async () => {
