@@ -103,7 +103,7 @@ export class LocalEngine implements Engine {
     return this.session;
   }
 
-  private idle(): void {
+  private refuseWhileBusy(): void {
     if (this.running) throw new Error(BUSY);
   }
 
@@ -121,7 +121,7 @@ export class LocalEngine implements Engine {
     let run: Run | null = null;
     try {
       const session = this.need();
-      this.idle();
+      this.refuseWhileBusy();
       const stop = new AbortController();
       run = { kind, stop, stopped: () => stop.signal.aborted || signal?.aborted === true };
       this.running = run;
@@ -137,7 +137,7 @@ export class LocalEngine implements Engine {
     return this.answer(async () => {
       const file = await readSoma(weights);
       const chosen = pickBackend(backend);
-      this.idle();
+      this.refuseWhileBusy();
       this.session = await this.sessionOf(file, chosen);
       this.file = { ...file, weights: file.weights.slice() };
       this.tuned = null;
@@ -174,7 +174,7 @@ export class LocalEngine implements Engine {
 
   private switchWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): WeightsState {
     const session = this.need();
-    this.idle();
+    this.refuseWhileBusy();
     if (action === 'discard-tuned') {
       this.tuned = null;
       this.finetune = null;
@@ -189,7 +189,7 @@ export class LocalEngine implements Engine {
   loadTuned(weights: ArrayBuffer): Promise<WeightsState> {
     return this.answer(async () => {
       const session = this.need();
-      this.idle();
+      this.refuseWhileBusy();
       const file = await readSoma(weights);
       if (!sameConfig(file.config, session.info.config)) throw new RangeError('this soma.bin has another shape than the loaded model: it cannot be its tuned copy');
       this.tuned = { theta: file.weights.slice(), provenance: file.provenance };
@@ -211,7 +211,7 @@ export class LocalEngine implements Engine {
     return this.answer(async () => {
       const main = this.need();
       if (!this.tuned) throw new Error('there is no tuned model: teach it first');
-      this.idle();
+      this.refuseWhileBusy();
       const invalid = generateError(options);
       if (invalid) throw new RangeError(invalid);
       if (options.length > COMPARE_MAX_BYTES) throw new RangeError(`a side-by-side sample is at most ${COMPARE_MAX_BYTES} bytes`);
