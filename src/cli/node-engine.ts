@@ -1,5 +1,5 @@
 // Node-side loading: soma.bin and the WASM kernels from disk, into the engine (as the app runs it)
-// or into a bare Session (for the trainer's and the release's scoring).
+// or into a bare Session (the trainer, the release, the time-lapse, the benchmarks and sample-check).
 import { readFile } from 'node:fs/promises';
 import { readSoma, type SomaFile } from '../model/format';
 import type { Backend } from '../model/kernels';
