@@ -111,9 +111,10 @@ export class TeachController implements ReactiveController {
     this.error = undefined;
     this.note = undefined;
     this.update();
-    this.abort = new AbortController();
+    // A run resumed on a shown tab may begin while this one still saves: each clears only its own.
+    const abort = (this.abort = new AbortController());
     try {
-      const gen = d.state.engine.teach(text, { signal: this.abort.signal });
+      const gen = d.state.engine.teach(text, { signal: abort.signal });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
@@ -134,7 +135,7 @@ export class TeachController implements ReactiveController {
       this.error = (e as Error).message;
       this.phase = this.weights.tuned ? 'paused' : 'idle';
     } finally {
-      this.abort = undefined;
+      if (this.abort === abort) this.abort = undefined;
       free();
     }
     this.update();

@@ -56,6 +56,8 @@ export class FakeEngine implements Engine {
   scorings: Scripted<ScoreChunk, ScoreDone>[] = [];
   teachings: { text: Uint8Array | null; stream: Scripted<FineTuneProgress, TeachPaused> }[] = [];
   weights: WeightsState = { active: 'original', tuned: null };
+  /** Holds the answers to exportTuned() until it resolves (a slow save). */
+  exportHeld: Promise<void> = Promise.resolve();
   /** A message to refuse the next call of that name with. */
   refuse: Partial<Record<'load' | 'useWeights' | 'loadTuned' | 'exportTuned' | 'compare', string>> = {};
 
@@ -114,7 +116,8 @@ export class FakeEngine implements Engine {
   loadTuned(): Promise<WeightsState> {
     return this.answer('loadTuned', () => (this.weights = { active: 'tuned', tuned: TUNED }));
   }
-  exportTuned(): Promise<Uint8Array> {
+  async exportTuned(): Promise<Uint8Array> {
+    await this.exportHeld;
     return this.answer('exportTuned', () => new Uint8Array([1, 2, 3]));
   }
   compare(_prompt: Uint8Array, _options: GenerateRequest): Promise<SideBySide> {

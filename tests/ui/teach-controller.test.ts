@@ -100,6 +100,25 @@ describe('TeachController', () => {
     expect(t.engine.calls.at(-1)).toBe('abort');
   });
 
+  it('a run resumed while the paused one still saves is the one Pause pauses', async () => {
+    const t = setup();
+    t.controller.hostConnected();
+    let saved = (): void => {};
+    t.engine.exportHeld = new Promise((resolve) => (saved = resolve));
+    const { run, stream } = await teaching(t);
+    page.show('hidden');
+    stream.end(paused(3));
+    await settle();
+    expect(t.controller.phase).toBe('paused'); // and saving
+    page.show('visible');
+    await settle();
+    expect([t.engine.calls.at(-1), t.controller.phase]).toEqual(['resume', 'teaching']);
+    saved();
+    await run; // the first run ends after the second began
+    t.controller.pause();
+    expect([t.controller.phase, t.engine.calls.at(-1)]).toEqual(['pausing', 'abort']);
+  });
+
   it("says why there is no side-by-side sample when the engine refuses one", async () => {
     const t = setup();
     t.engine.refuse.compare = 'engine error: busy: stop or pause first';
