@@ -1,9 +1,9 @@
 // Start-up: the engine (in a worker, or in the page when opened from file://), the weights' store,
 // the service worker, and the app that shows them all.
-import { inPageWorker } from './boot/in-page-worker';
 import { registerAppShell } from './boot/service-worker';
 import { EngineClient } from './engine/client';
-import type { BackendChoice } from './engine/protocol';
+import { LocalEngine } from './engine/local-engine';
+import type { BackendChoice, Engine } from './engine/protocol';
 import { WeightsStore } from './store/weights-store';
 import './ui/soma-app';
 
@@ -16,9 +16,17 @@ function backendChoice(): BackendChoice {
   return asked === 'js' ? 'js' : asked === 'wasm' || asked === 'wasm-simd' ? 'wasm-simd' : 'auto';
 }
 
+/**
+ * From file:// the engine runs here in the page: Chromium refuses to start a worker from a file
+ * URL, and the WASM kernels can't be fetched either, so it runs the JS backend. It works in slices
+ * of about a frame and yields between them, so the page stays responsive and Stop works.
+ */
+const inPageEngine = (): Engine =>
+  new LocalEngine({ kernels: () => Promise.reject(new Error('the WASM kernels cannot be fetched from a page opened from file://: use the JS backend')) });
+
 // Constructed while this script first runs: the built bundle finds the worker's file relative to
 // document.currentScript, which is only set during that first run.
-const engine = new EngineClient(fromFile ? inPageWorker() : undefined);
+const engine = fromFile ? inPageEngine() : new EngineClient();
 // The time-lapse's engine: a second worker, idle until the time-lapse loads a frame into it. It is
 // made now for the same reason; from file:// there is no time-lapse (its frames can't be fetched).
 const timelapseEngine = fromFile ? undefined : new EngineClient();

@@ -1,12 +1,15 @@
 // `soma tune FILE --seconds S --out OUT.bin [--weights FILE] [--row-rounds N ...]`: the app's "Teach it" in Node, for
-// measuring. The loop, settings, split and held-out scoring are src/train/finetune.ts, the worker's
-// own; only the kernels differ (native when they build here, else WASM, as the trainer's shards).
+// measuring. It goes through the app's engine (src/engine/local-engine.ts): the loop, settings,
+// split and held-out scoring are the worker's own; only the kernels differ (native when they build
+// here, else WASM, as the trainer's shards). --seconds is time spent stepping, as the
+// engine counts it.
 import { writeFile } from 'node:fs/promises';
-import { writeSoma } from '../model/format';
-import { FineTune, fineTuneTextError } from '../train/finetune';
+import type { FineTuneProgress } from '../engine/protocol';
+import { drain } from '../engine/stream-of';
+import { fineTuneTextError, splitText } from '../train/finetune';
 import { FINETUNE_DEFAULTS, type FineTuneSettings, SETTINGS, flagOf } from '../train/settings';
 import { UsageError, numberFlag, parseArgs, stringFlag } from './args';
-import { DEFAULT_WEIGHTS, loadWeights, openSession, readInput } from './node-engine';
+import { DEFAULT_WEIGHTS, nodeEngine, readInput, readWeights } from './node-engine';
 import { shardEngine } from './train-shards';
 
 export async function tune(argv: string[]): Promise<void> {
@@ -29,20 +32,28 @@ export async function tune(argv: string[]): Promise<void> {
   const bad = fineTuneTextError(text.length);
   if (bad) throw new UsageError(`${path}: ${bad}`);
   const weightsPath = stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS;
-  const file = await loadWeights(weightsPath);
 
-  const engine = await shardEngine(FineTune.shardFloats(file.config, settings), kernels);
-  const scorer = await openSession(file, 'wasm-simd'); // scores as `soma score` and the app do
-  const ft = new FineTune(file.config, file.weights, text, engine, scorer, settings);
-  console.log(`${path}: ${text.length} bytes, ${ft.train.length} trained on, ${ft.held.length} held out; ${seconds} s on ${engine.label} kernels`);
-  console.log(`held-out nats/char before: ${ft.progress.before.toFixed(4)}`);
-  await ft.run({
-    budgetMs: seconds * 1000,
+  let label = '';
+  const engine = nodeEngine({
+    fineTune: settings,
+    tunedWhere: 'by `soma tune`',
     evalEveryMs: 30_000,
-    onProgress: (p) => console.log(`step ${p.step}: ${p.tokens} bytes read, ${p.seconds.toFixed(0)} s, train ${p.trainLoss.toFixed(3)} nats/byte, held-out ${p.now.toFixed(4)} nats/char`),
+    shardEngine: async (floats) => {
+      const shard = await shardEngine(floats, kernels);
+      label = shard.label;
+      return shard;
+    },
   });
-  const p = ft.progress;
-  await writeFile(out, await writeSoma(file.config, ft.theta, ft.provenance(file.provenance, 'by `soma tune`')));
+  await engine.load(await readWeights(weightsPath), 'wasm-simd'); // scores as `soma score` and the app do
+  const { train, held } = splitText(text);
+  const report = (p: FineTuneProgress) => console.log(`step ${p.step}: ${p.tokens} bytes read, ${p.seconds.toFixed(0)} s, train ${p.trainLoss.toFixed(3)} nats/byte, held-out ${p.now.toFixed(4)} nats/char`);
+  const teaching = engine.teach(text, { budgetMs: seconds * 1000 });
+  const start = await teaching.next(); // the fine-tune built, and the starting weights scored
+  if (start.done) throw new Error('the fine-tune ended before it began');
+  console.log(`${path}: ${text.length} bytes, ${train.length} trained on, ${held.length} held out; ${seconds} s on ${label} kernels`);
+  console.log(`held-out nats/char before: ${start.value.before.toFixed(4)}`);
+  const { progress: p } = await drain(teaching, report);
+  await writeFile(out, await engine.exportTuned());
   console.log(`wrote ${out}`);
   console.log(`tuned nats/char: ${p.before.toFixed(4)} -> ${p.now.toFixed(4)}`);
 }

@@ -1,22 +1,25 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
-import type { BackendChoice, ByteChunk, Engine, EngineStats, FineTuneProgress, GenerateOptions, GenerateRequest, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, WeightsState } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from './protocol';
+import { streamOf } from './stream-of';
 
 type Waiter = (r: Response) => void;
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
 export class EngineClient implements Engine {
-  private readonly worker: Worker;
+  private readonly worker: Worker | MessagePort;
   private nextId = 1;
   private readonly waiters = new Map<number, Waiter>();
 
-  constructor(worker?: Worker) {
+  /** The engine's worker, started here; or the other end of a port that serve() answers on. */
+  constructor(worker?: Worker | MessagePort) {
     this.worker = worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<Response>) => this.waiters.get(e.data.id)?.(e.data);
-    this.worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      const message = `the engine's worker failed: ${e.message || 'could not start'}`;
-      for (const [id, w] of this.waiters) w({ id, type: 'error', message });
-    };
+    if ('onerror' in this.worker)
+      this.worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        const message = `the engine's worker failed: ${e.message || 'could not start'}`;
+        for (const [id, w] of this.waiters) w({ id, type: 'error', message });
+      };
   }
 
   private send(body: RequestBody, onResponse: Waiter, transfer: Transferable[] = []): number {
@@ -44,59 +47,51 @@ export class EngineClient implements Engine {
 
   /**
    * Sends a request that streams answers: yields each one the map turns into a value, returns the
-   * terminal one's. A caller that breaks off sends `halt` so the worker does not run on.
+   * terminal one's. `halt` (a stop or a pause) is sent when the signal aborts, or when the caller
+   * breaks off, so the worker does not run on.
    */
-  private async *stream<Y, R>(body: RequestBody, map: (r: Response) => { yield: Y } | { return: R } | null, halt: () => void): AsyncGenerator<Y, R> {
-    const queue: Response[] = [];
-    let wake: (() => void) | null = null;
-    const id = this.send(body, (r) => {
-      queue.push(r);
-      wake?.();
-    });
-    let finished = false;
-    try {
-      for (;;) {
-        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-        wake = null;
-        const r = queue.shift()!;
-        if (r.type === 'error') {
-          finished = true;
-          throw new Error(r.message);
-        }
-        const v = map(r);
-        if (!v) continue;
-        if ('yield' in v) yield v.yield;
-        else {
-          finished = true;
-          return v.return;
-        }
-      }
-    } finally {
-      this.waiters.delete(id);
-      if (!finished) halt(); // the caller broke off: don't leave the worker running
-    }
+  private stream<Y, R>(body: RequestBody, map: (r: Response) => { yield: Y } | { return: R } | null, halt: () => void, signal?: AbortSignal): AsyncGenerator<Y, R> {
+    const run = (emit: (value: Y) => void) =>
+      new Promise<R>((resolve, reject) => {
+        const id = this.send(body, (r) => {
+          if (r.type === 'error') {
+            this.waiters.delete(id);
+            return reject(new Error(r.message));
+          }
+          const v = map(r);
+          if (!v) return;
+          if ('yield' in v) return emit(v.yield);
+          this.waiters.delete(id);
+          resolve(v.return);
+        });
+        if (signal?.aborted) halt();
+        else signal?.addEventListener('abort', halt, { once: true });
+      }).finally(() => signal?.removeEventListener('abort', halt));
+    return streamOf(run, halt);
   }
 
-  generate(prompt: Uint8Array, options: GenerateOptions, onReading?: (read: number, total: number) => void): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }> {
-    return this.stream<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>(
+  generate(prompt: Uint8Array, options: GenerateOptions, stream: GenerateStreamOptions = {}): AsyncGenerator<ByteChunk, GenerateDone> {
+    return this.stream<ByteChunk, GenerateDone>(
       { type: 'generate', prompt, options },
       (r) => {
-        if (r.type === 'reading') onReading?.(r.read, r.total);
+        if (r.type === 'reading') stream.onReading?.(r.read, r.total);
         return r.type === 'chunk' ? { yield: r.chunk } : r.type === 'done' ? { return: { ...r.stats, reason: r.reason } } : null;
       },
       () => this.stop(),
+      stream.signal,
     );
   }
 
-  score(text: Uint8Array): AsyncGenerator<ScoreChunk, ScoreDone> {
-    return this.stream<ScoreChunk, ScoreDone>({ type: 'score', text }, (r) => (r.type === 'scored' ? { yield: r.chunk } : r.type === 'score-done' ? { return: r.done } : null), () => this.stop());
+  score(text: Uint8Array, stream: StreamOptions = {}): AsyncGenerator<ScoreChunk, ScoreDone> {
+    return this.stream<ScoreChunk, ScoreDone>({ type: 'score', text }, (r) => (r.type === 'scored' ? { yield: r.chunk } : r.type === 'score-done' ? { return: r.done } : null), () => this.stop(), stream.signal);
   }
 
-  teach(text: Uint8Array | null): AsyncGenerator<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }> {
-    return this.stream<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }>(
+  teach(text: Uint8Array | null, stream: StreamOptions = {}): AsyncGenerator<FineTuneProgress, TeachPaused> {
+    return this.stream<FineTuneProgress, TeachPaused>(
       { type: 'teach', text },
       (r) => (r.type === 'progress' ? { yield: r.progress } : r.type === 'paused' ? { return: { progress: r.progress, weights: r.weights } } : null),
       () => this.pause(),
+      stream.signal,
     );
   }
 
@@ -130,6 +125,7 @@ export class EngineClient implements Engine {
   }
 
   terminate(): void {
-    this.worker.terminate();
+    if ('terminate' in this.worker) this.worker.terminate();
+    else this.worker.close();
   }
 }

@@ -1,24 +1,6 @@
 // What each expert does over a text: its share of the bytes, the bytes it wins most often, and a
 // few places where it won. The engine tallies it while scoring; no DOM here.
-
-export interface ExpertContext {
-  before: Uint8Array; // up to CONTEXT_BEFORE bytes read before the byte
-  byte: number; // the byte this expert's prediction scored
-  after: Uint8Array; // up to CONTEXT_AFTER bytes after it
-}
-
-export interface ExpertSummary {
-  wins: number; // bytes this expert's prediction scored
-  share: number; // wins / all bytes
-  meanBits: number; // mean surprisal of the bytes it scored
-  topBytes: { byte: number; count: number }[]; // the bytes it wins most often, most first
-  contexts: ExpertContext[];
-}
-
-export interface ExpertView {
-  bytes: number;
-  experts: ExpertSummary[]; // one per expert
-}
+import type { ExpertSummary, ExpertView } from './protocol';
 
 const TOP = 5;
 const CONTEXTS = 3;

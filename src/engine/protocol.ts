@@ -1,13 +1,31 @@
-// The one message protocol between the main thread and the engine's worker.
-// Both sides import this file, and only this file, of each other.
+// The one message protocol between the main thread and the engine's worker, and the Engine
+// interface both sides implement. It owns the payloads that cross it; the page imports this file
+// and the client, and nothing else of the engine or the model.
+import type { SomaConfig } from '../model/config';
 import type { Provenance } from '../model/format';
 import type { Backend } from '../model/kernels';
+import type { SamplingSettings } from '../model/sampler';
+// The fine-tune's progress stays in src/train, which may import nothing of the engine: the
+// fine-tune fills it in, and the protocol carries it as it is.
 import type { FineTuneProgress } from '../train/finetune';
-import type { ExpertView } from './expert-view';
-import type { GenerateRequest, ModelInfo } from './session';
 
-export type { Backend, ExpertView, FineTuneProgress, GenerateRequest, ModelInfo };
+export type { Backend, FineTuneProgress };
 export type BackendChoice = 'auto' | Backend;
+
+/** What a loaded soma.bin is, and which backend runs it. */
+export interface ModelInfo {
+  config: SomaConfig;
+  provenance: Provenance;
+  params: number;
+  fileBytes: number;
+  sha256: string;
+  version: number; // soma.bin's format version
+  backend: Backend;
+}
+
+export interface GenerateRequest extends SamplingSettings {
+  length: number; // bytes to generate
+}
 
 export interface GenerateOptions extends GenerateRequest {
   /** Keep the context of earlier generations (true), or start from a fresh state (false). */
@@ -47,6 +65,27 @@ export interface ScoreChunk {
   topBytes: Uint8Array; // [n, TOP_BYTES] likeliest first
   topProbs: Float32Array; // [n, TOP_BYTES]
   router: Float32Array; // [n, K] the router's score for every expert
+}
+
+/** One place an expert won: the byte its prediction scored, and the text around it. */
+export interface ExpertContext {
+  before: Uint8Array; // up to CONTEXT_BEFORE bytes read before the byte
+  byte: number; // the byte this expert's prediction scored
+  after: Uint8Array; // up to CONTEXT_AFTER bytes after it
+}
+
+export interface ExpertSummary {
+  wins: number; // bytes this expert's prediction scored
+  share: number; // wins / all bytes
+  meanBits: number; // mean surprisal of the bytes it scored
+  topBytes: { byte: number; count: number }[]; // the bytes it wins most often, most first
+  contexts: ExpertContext[];
+}
+
+/** What each expert does over a scored text. */
+export interface ExpertView {
+  bytes: number;
+  experts: ExpertSummary[]; // one per expert
 }
 
 export interface ScoreDone {
@@ -107,20 +146,41 @@ export type Response =
   | { id: number; type: 'ok' }
   | { id: number; type: 'error'; message: string };
 
-/** What the engine does, whether it runs in this thread or behind a worker. */
+/** How a generation ended: its final stats, and whether it ran to its length or was stopped. */
+export type GenerateDone = EngineStats & { reason: 'length' | 'stopped' };
+
+/** Where a fine-tune paused: its progress, and the weights' state with the new tuned copy. */
+export interface TeachPaused {
+  progress: FineTuneProgress;
+  weights: WeightsState;
+}
+
+export interface StreamOptions {
+  /** Aborting it ends the stream at its next slice: a stop, or a teach's pause. */
+  signal?: AbortSignal;
+}
+
+export interface GenerateStreamOptions extends StreamOptions {
+  /** A long prompt is read first, in slices: this hears how far it has come. */
+  onReading?: (read: number, total: number) => void;
+}
+
+/**
+ * What the engine does, whether it runs in this thread (LocalEngine) or behind a worker
+ * (EngineClient). It runs one stream at a time: a second while one runs is refused with
+ * "busy: stop or pause first". A stream ends when its signal aborts, or on stop() (generate,
+ * score) or pause() (teach), which end whichever stream is running.
+ */
 export interface Engine {
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
-  /**
-   * Streams chunks until `length` bytes are out or stop() is called; returns the final stats.
-   * A long prompt is read first, in slices: `onReading` hears how far it has come.
-   */
-  generate(prompt: Uint8Array, options: GenerateOptions, onReading?: (read: number, total: number) => void): AsyncGenerator<ByteChunk, EngineStats & { reason: 'length' | 'stopped' }>;
+  /** Streams chunks until `length` bytes are out or it is stopped; returns the final stats. */
+  generate(prompt: Uint8Array, options: GenerateOptions, stream?: GenerateStreamOptions): AsyncGenerator<ByteChunk, GenerateDone>;
   stop(): void;
   reset(): Promise<void>;
   /** Streams per-byte figures of text read from a fresh state; returns the totals and the experts' view. */
-  score(text: Uint8Array): AsyncGenerator<ScoreChunk, ScoreDone>;
-  /** Fine-tunes (text) or resumes (null) until pause(); yields progress, returns it at the pause. */
-  teach(text: Uint8Array | null): AsyncGenerator<FineTuneProgress, { progress: FineTuneProgress; weights: WeightsState }>;
+  score(text: Uint8Array, stream?: StreamOptions): AsyncGenerator<ScoreChunk, ScoreDone>;
+  /** Fine-tunes (text) or resumes (null) until paused; yields progress, returns it at the pause with the tuned copy. */
+  teach(text: Uint8Array | null, stream?: StreamOptions): AsyncGenerator<FineTuneProgress, TeachPaused>;
   pause(): void;
   useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState>;
   /** Takes a tuned soma.bin of the loaded model's config, and uses it. */

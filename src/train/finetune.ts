@@ -1,5 +1,5 @@
 // Fine-tuning a loaded model on a user's own text: the same SPSA step as the trainer (Shard +
-// spsaStep), forward passes only, with settings for small texts. The worker (src/engine/host.ts)
+// spsaStep), forward passes only, with settings for small texts. The engine (src/engine/local-engine.ts)
 // and `soma tune` (src/cli/tune.ts) both run this loop; they differ only in the kernels they give it
 // and in how they yield. No Node or DOM APIs here.
 import type { SomaConfig } from '../model/config';

@@ -37,6 +37,8 @@ export class EngineController implements ReactiveController {
   stats?: EngineStats;
   insight?: GenerationInsight;
   private nextRun = 1;
+  /** Ends the run under way: Stop, or the page letting this controller go. */
+  private abort?: AbortController;
   private pending: ByteChunk[] = [];
   private frameAsked = false;
 
@@ -50,7 +52,7 @@ export class EngineController implements ReactiveController {
   hostConnected(): void {}
 
   hostDisconnected(): void {
-    if (this.running) this.state.engine.stop();
+    this.abort?.abort();
   }
 
   /** Loads verified bytes into the engine. Rejects with the engine's message when it refuses them. */
@@ -99,6 +101,7 @@ export class EngineController implements ReactiveController {
     const id = this.nextRun++;
     this.running = true;
     this.stopping = false;
+    this.abort = new AbortController();
     this.error = undefined;
     this.stats = undefined;
     this.pending = [];
@@ -115,7 +118,7 @@ export class EngineController implements ReactiveController {
         this.run = { ...this.run, reading: { read, total } };
         this.host.requestUpdate();
       };
-      const gen = this.state.engine.generate(encodeUtf8(prompt), options, onReading);
+      const gen = this.state.engine.generate(encodeUtf8(prompt), options, { onReading, signal: this.abort.signal });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
@@ -141,6 +144,7 @@ export class EngineController implements ReactiveController {
     this.run = { ...this.run, reading: undefined, done };
     this.running = false;
     this.stopping = false;
+    this.abort = undefined;
     this.state.release('generating');
     this.host.requestUpdate();
   }
@@ -148,7 +152,7 @@ export class EngineController implements ReactiveController {
   stop(): void {
     if (!this.running || this.stopping) return;
     this.stopping = true;
-    this.state.engine.stop();
+    this.abort?.abort();
     this.host.requestUpdate();
   }
 }

@@ -24,6 +24,8 @@ export class ScoreController implements ReactiveController {
   running = false;
   error?: string;
   private nextId = 1;
+  /** Ends the scoring under way: Stop, or the page letting this controller go. */
+  private abort?: AbortController;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -35,7 +37,7 @@ export class ScoreController implements ReactiveController {
   hostConnected(): void {}
 
   hostDisconnected(): void {
-    if (this.running) this.state()?.engine.stop();
+    this.abort?.abort();
   }
 
   async score(text: string): Promise<void> {
@@ -52,11 +54,12 @@ export class ScoreController implements ReactiveController {
     if (!state.claim('scoring')) return;
     const engine = state.engine;
     this.running = true;
+    this.abort = new AbortController();
     this.error = undefined;
     this.view = { id: this.nextId++, total: bytes.length, chunks: [] };
     this.host.requestUpdate();
     try {
-      const gen = engine.score(bytes);
+      const gen = engine.score(bytes, { signal: this.abort.signal });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
@@ -70,12 +73,13 @@ export class ScoreController implements ReactiveController {
       this.error = (e as Error).message;
     } finally {
       this.running = false;
+      this.abort = undefined;
       state.release('scoring');
       this.host.requestUpdate();
     }
   }
 
   stop(): void {
-    if (this.running) this.state()?.engine.stop();
+    this.abort?.abort();
   }
 }

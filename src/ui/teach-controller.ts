@@ -33,6 +33,8 @@ export class TeachController implements ReactiveController {
   private sampling: Promise<void> | null = null;
   /** The text of the run under way, named once it has made a tuned copy. */
   private teaching: TunedSource | null = null;
+  /** Pauses the run under way. */
+  private abort?: AbortController;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -57,7 +59,7 @@ export class TeachController implements ReactiveController {
 
   hostDisconnected(): void {
     document.removeEventListener('visibilitychange', this.onVisibility);
-    if (this.phase === 'teaching') this.deps()?.state.engine.pause();
+    this.abort?.abort();
   }
 
   /** What the engine says of the original and the tuned copy. */
@@ -109,8 +111,10 @@ export class TeachController implements ReactiveController {
     this.error = undefined;
     this.note = undefined;
     this.update();
+    // A run resumed on a shown tab may begin while this one still saves: each clears only its own.
+    const abort = (this.abort = new AbortController());
     try {
-      const gen = d.state.engine.teach(text);
+      const gen = d.state.engine.teach(text, { signal: abort.signal });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
@@ -131,6 +135,7 @@ export class TeachController implements ReactiveController {
       this.error = (e as Error).message;
       this.phase = this.weights.tuned ? 'paused' : 'idle';
     } finally {
+      if (this.abort === abort) this.abort = undefined;
       free();
     }
     this.update();
@@ -139,7 +144,7 @@ export class TeachController implements ReactiveController {
   pause(): void {
     if (this.phase !== 'teaching') return;
     this.phase = 'pausing';
-    this.deps()?.state.engine.pause();
+    this.abort?.abort();
     this.update();
   }
 

@@ -1,7 +1,8 @@
 // A Session: the same bytes on both backends, scores that match the logits, well-formed byte
 // events, a fixed memory footprint, and a state that survives reset() and an early stop.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateRequest, Session } from '../../src/engine/session';
+import type { GenerateRequest } from '../../src/engine/protocol';
+import type { Session } from '../../src/engine/session';
 import { encodeUtf8 } from '../../src/model/utf8';
 import { ENGLISH, sessions } from '../helpers';
 

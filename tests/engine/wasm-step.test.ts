@@ -2,7 +2,8 @@
 // the profiled step give the per-byte step's bits; the same seed samples the same bytes on both
 // engines for every decoder input; a mismatched module or state is refused with a clear error.
 import { describe, expect, it } from 'vitest';
-import type { GenerateRequest, Session } from '../../src/engine/session';
+import type { GenerateRequest } from '../../src/engine/protocol';
+import type { Session } from '../../src/engine/session';
 import { wasmKernels } from '../../src/engine/wasm';
 import { CHUNK_BYTES, type StepProfile, wasmStep, wasmStepFloats } from '../../src/engine/wasm-step';
 import { kernelsWasm } from '../../src/cli/node-engine';

@@ -1,7 +1,6 @@
-// The time-lapse's controller over a real engine (the in-page host, JS backend) and tiny frames.
+// The time-lapse's controller over a real engine (LocalEngine in this thread, JS backend) and tiny frames.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inPageWorker } from '../../src/boot/in-page-worker';
-import { EngineClient } from '../../src/engine/client';
+import { LocalEngine } from '../../src/engine/local-engine';
 import type { SomaConfig } from '../../src/model/config';
 import { readSoma } from '../../src/model/format';
 import type { TimelapseIndex } from '../../src/model/timelapse';
@@ -29,7 +28,7 @@ beforeAll(async () => {
 
 function setup(serve = files) {
   const fetched: string[] = [];
-  const engine = new EngineClient(inPageWorker());
+  const engine = new LocalEngine({ kernels: () => Promise.reject(new Error('these tests run the JS backend')) });
   const t = new TimelapseController(host, () => ({
     engine,
     backend: 'js',

@@ -1,0 +1,109 @@
+// EngineController (Write) over a scripted engine: the page's engine state while it loads and
+// writes, chunks shown a frame at a time, Stop, and the engine's refusals and failures.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EngineController } from '../../src/ui/engine-controller';
+import { EngineState } from '../../src/ui/engine-state';
+import { DEFAULT_SETTINGS } from '../../src/ui/settings';
+import { FakeEngine, chunkOf, fakeHost, settle, stubPage } from './fake-engine';
+
+beforeEach(() => void stubPage());
+afterEach(() => vi.unstubAllGlobals());
+
+function setup() {
+  const engine = new FakeEngine();
+  const state = new EngineState(engine);
+  const host = fakeHost();
+  return { engine, state, host, controller: new EngineController(host, state) };
+}
+
+async function loaded() {
+  const t = setup();
+  await t.controller.load(new Uint8Array([1, 2, 3]), 'js');
+  return t;
+}
+
+const done = (generated: number, reason: 'length' | 'stopped' = 'length') => ({ ...chunkOf('', generated).stats, reason });
+
+describe('EngineController', () => {
+  it('holds the engine while it loads, and gives it back', async () => {
+    const { controller, state, engine } = setup();
+    const loading = controller.load(new Uint8Array([1, 2, 3]), 'js');
+    expect(state.activity).toBe('loading');
+    expect((await loading).info.config.experts).toBe(4);
+    expect([state.activity, controller.loaded?.memoryBytes, engine.calls]).toEqual(['idle', 1, ['load']]);
+  });
+
+  it("rejects with the engine's message when it refuses the weights, and gives the engine back", async () => {
+    const { controller, state, engine } = setup();
+    engine.refuse.load = 'soma.bin: bad magic';
+    await expect(controller.load(new Uint8Array([1]), 'js')).rejects.toThrow('soma.bin: bad magic');
+    expect([state.activity, controller.loaded]).toEqual(['idle', undefined]);
+  });
+
+  it('writes nothing before a model is loaded', async () => {
+    const { controller, engine } = setup();
+    await controller.generate('The ', DEFAULT_SETTINGS);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it("claims 'generating', shows the chunks, and ends with the engine's stats", async () => {
+    const { controller, state, engine } = await loaded();
+    const writing = controller.generate('The ', DEFAULT_SETTINGS);
+    expect([controller.running, state.activity, controller.run?.bytes]).toEqual([true, 'generating', 0]);
+    const g = engine.generations[0];
+    expect(new TextDecoder().decode(g.prompt)).toBe('The ');
+    expect(g.options).toMatchObject({ continue: false, length: DEFAULT_SETTINGS.length, temperature: DEFAULT_SETTINGS.temperature });
+    await g.stream.read();
+    g.onReading!(512, 1000);
+    expect(controller.run?.reading).toEqual({ read: 512, total: 1000 });
+    g.stream.push(chunkOf('cat ', 4));
+    g.stream.push(chunkOf('sat', 7));
+    await settle(); // a frame
+    expect([controller.run?.bytes, controller.run?.chunks.length, controller.run?.reading, controller.stats?.generated]).toEqual([7, 2, undefined, 7]);
+    g.stream.end(done(7));
+    await writing;
+    expect(controller.run?.done).toMatchObject({ reason: 'length', stats: { generated: 7 } });
+    expect([controller.running, state.activity, controller.error]).toEqual([false, 'idle', undefined]);
+  });
+
+  it("aborts its run's signal once on Stop, and ends the run as stopped", async () => {
+    const { controller, state, engine } = await loaded();
+    const writing = controller.generate('The ', DEFAULT_SETTINGS);
+    await engine.generations[0].stream.read();
+    controller.stop();
+    controller.stop();
+    expect([controller.stopping, engine.calls.filter((c) => c === 'abort').length]).toEqual([true, 1]);
+    engine.generations[0].stream.end(done(0, 'stopped'));
+    await writing;
+    expect([controller.run?.done?.reason, controller.stopping, state.activity]).toEqual(['stopped', false, 'idle']);
+  });
+
+  it("shows the engine's failure, keeps what was written, and gives the engine back", async () => {
+    const { controller, state, engine } = await loaded();
+    const writing = controller.generate('The ', DEFAULT_SETTINGS);
+    const g = engine.generations[0].stream;
+    await g.read();
+    g.push(chunkOf('abc', 3));
+    await settle();
+    g.fail('engine error: out of memory');
+    await writing;
+    expect([controller.error, controller.run?.done?.reason, controller.run?.bytes, controller.running, state.activity]).toEqual(['engine error: out of memory', 'failed', 3, false, 'idle']);
+  });
+
+  it('waits while the engine does something else: no second run, no engine call', async () => {
+    const { controller, state, engine } = await loaded();
+    state.claim('teaching');
+    await controller.generate('The ', DEFAULT_SETTINGS);
+    expect([engine.calls, controller.running, controller.run]).toEqual([['load'], false, undefined]);
+  });
+
+  it('stops its run when the page lets it go', async () => {
+    const { controller, engine } = await loaded();
+    const writing = controller.generate('The ', DEFAULT_SETTINGS);
+    await engine.generations[0].stream.read();
+    controller.hostDisconnected();
+    expect(engine.calls.at(-1)).toBe('abort');
+    engine.generations[0].stream.end(done(0, 'stopped'));
+    await writing;
+  });
+});
