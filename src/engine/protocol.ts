@@ -109,6 +109,7 @@ export type Response =
 
 /** What the engine does, whether it runs in this thread or behind a worker. */
 export interface Engine {
+  /** The engine may take `weights` (a worker's detaches it): pass a buffer nothing else uses. */
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
   /**
    * Streams chunks until `length` bytes are out or stop() is called; returns the final stats.

@@ -80,8 +80,8 @@ export class EngineController implements ReactiveController {
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
-      this.loaded = await this.state.engine.load(buffer as ArrayBuffer, backend);
+      // A copy: the engine may take the buffer it is given (a worker's does), and the caller stores these bytes.
+      this.loaded = await this.state.engine.load(bytes.slice().buffer, backend);
       performance.mark(MARK_READY);
       return this.loaded;
     } finally {
