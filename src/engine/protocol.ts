@@ -172,6 +172,7 @@ export interface GenerateStreamOptions extends StreamOptions {
  * score) or pause() (teach), which end whichever stream is running.
  */
 export interface Engine {
+  /** The engine may take `weights` (a worker's detaches it): pass a buffer nothing else uses. */
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
   /** Streams chunks until `length` bytes are out or it is stopped; returns the final stats. */
   generate(prompt: Uint8Array, options: GenerateOptions, stream?: GenerateStreamOptions): AsyncGenerator<ByteChunk, GenerateDone>;

@@ -1,6 +1,7 @@
 // Writing as the page sees it: loading, one generation at a time, its streamed chunks and stats.
-// Chunks are shown once per animation frame, however fast they come, so a long output never
-// holds the main thread. It talks to the engine only through the protocol's Engine interface, and
+// Chunks are shown once per animation frame, at most FRAME_BYTES a frame, however fast they come
+// or however slowly the frames do, so a frame's work stays bounded and a long output never holds
+// the main thread. It talks to the engine only through the protocol's Engine interface, and
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { type BackendChoice, type ByteChunk, DEFAULT_SAMPLING, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
@@ -19,6 +20,26 @@ export interface GenerationView {
   reading?: { read: number; total: number };
   /** shownMs: from the click to the last byte on screen, the time the user saw. */
   done?: { reason: 'length' | 'stopped' | 'failed'; stats: EngineStats | null; shownMs: number };
+}
+
+/**
+ * The most bytes one frame shows; the rest waits for the next. The page's work for a frame grows
+ * with the bytes it shows (with colour by expert, an element for each few bytes), and a frame that
+ * showed all that had come since the last, slow one, made the next one slower still. 512 bytes a
+ * frame is 30 KB/s at 60 frames a second, several times what the engine writes.
+ */
+export const FRAME_BYTES = 512;
+
+/** The first `n` bytes of a chunk and the rest, each with the chunk's stats. */
+function splitChunk(c: ByteChunk, n: number): [ByteChunk, ByteChunk] {
+  const part = (from: number, to?: number): ByteChunk => ({
+    bytes: c.bytes.subarray(from, to),
+    experts: c.experts.subarray(from, to),
+    entropyBits: c.entropyBits.subarray(from, to),
+    probs: c.probs.subarray(from, to),
+    stats: c.stats,
+  });
+  return [part(0, n), part(n)];
 }
 
 /** Runs `fn` at the next animation frame, or soon in a hidden tab, where frames do not come. */
@@ -61,8 +82,8 @@ export class EngineController implements ReactiveController {
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
-      this.loaded = await this.state.engine.load(buffer as ArrayBuffer, backend);
+      // A copy: the engine may take the buffer it is given (a worker's does), and the caller stores these bytes.
+      this.loaded = await this.state.engine.load(bytes.slice().buffer, backend);
       performance.mark(MARK_READY);
       return this.loaded;
     } finally {
@@ -71,21 +92,26 @@ export class EngineController implements ReactiveController {
     }
   }
 
-  /** Shows what has arrived since the last frame, once per frame. */
+  /** Shows what has arrived since the last frame, up to FRAME_BYTES (all of it in a hidden tab, which draws nothing). */
   private show = (): void => {
     this.frameAsked = false;
     if (!this.run || this.pending.length === 0) return;
     const chunks = this.run.chunks as ByteChunk[];
     let bytes = this.run.bytes;
-    for (const c of this.pending) {
+    let budget = document.visibilityState === 'hidden' ? Infinity : FRAME_BYTES;
+    while (budget > 0 && this.pending.length > 0) {
+      let c = this.pending[0];
+      if (c.bytes.length > budget) [c, this.pending[0]] = splitChunk(c, budget);
+      else this.pending.shift();
       chunks.push(c);
       bytes += c.bytes.length;
+      budget -= c.bytes.length;
       this.insight!.add(c);
+      this.stats = c.stats;
     }
-    this.stats = this.pending.at(-1)!.stats;
-    this.pending = [];
     this.run = { ...this.run, bytes, reading: undefined };
     this.host.requestUpdate();
+    if (this.pending.length > 0) this.askFrame();
   };
 
   private askFrame(): void {
@@ -137,7 +163,9 @@ export class EngineController implements ReactiveController {
       this.error = (e as Error).message;
       done = { reason: 'failed', stats: this.stats ?? null, shownMs: 0 };
     }
-    this.show(); // the last bytes, now
+    // The last bytes, at the frames' pace: the status's time is when the user saw them.
+    while (this.pending.length > 0) await new Promise<void>((resolve) => nextFrame(resolve));
+    this.show(); // nothing left, unless a hidden tab's timer came first
     await this.host.updateComplete;
     performance.mark(MARK_LAST_BYTE);
     done!.shownMs = performance.now() - t0;

@@ -7,15 +7,18 @@ export const MAX_EXPERTS = 64;
 
 export const expertHue = (i: number): number => Math.round((i * 137.508 + 20) % 360);
 
-/** `.e3 { --hue: … }` for every expert; `.e` paints text, `.swatch` and `.bar` paint a fill. */
+const colour = (i: number): string => `oklch(var(--expert-l) var(--expert-c) ${expertHue(i)})`;
+
+/**
+ * `.colored .e3` paints text, `.swatch.e3` and `.bar.e3` paint a fill. Each rule names its hue
+ * outright: a custom property set on every coloured run (`--hue`) made the browser recompute the
+ * style of every run each frame a long output streamed, several times the cost of these rules.
+ */
 export const expertColors = css`
-  ${unsafeCSS(Array.from({ length: MAX_EXPERTS }, (_, i) => `.e${i}{--hue:${expertHue(i)}}`).join('\n'))}
-  .colored .e {
-    color: oklch(var(--expert-l) var(--expert-c) var(--hue));
-  }
-  .swatch.e,
-  .bar.e {
-    fill: oklch(var(--expert-l) var(--expert-c) var(--hue));
-    background: oklch(var(--expert-l) var(--expert-c) var(--hue));
-  }
+  ${unsafeCSS(
+    Array.from(
+      { length: MAX_EXPERTS },
+      (_, i) => `.colored .e${i}{color:${colour(i)}}\n.swatch.e${i},.bar.e${i}{fill:${colour(i)};background:${colour(i)}}`,
+    ).join('\n'),
+  )}
 `;

@@ -1,6 +1,7 @@
 // The generation settings the page offers: their defaults, ranges, hints, and how they are kept
 // across reloads. Pure functions over strings, as typed into the inputs.
 import { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../engine/protocol';
+import { grouped } from './units';
 
 export interface UiSettings {
   temperature: number;
@@ -55,10 +56,12 @@ export const defaultRaw = (): RawSettings =>
 /** The value typed for `key`, or a hint saying what is accepted. */
 export function parseSetting(key: SettingKey, raw: string): { value: number } | { hint: string } {
   const f = field(key);
-  const range = `${f.integer ? 'a whole number' : 'a number'} from ${f.min} to ${f.max.toLocaleString('en')}`;
   const text = raw.trim();
   const value = Number(text);
-  if (text === '' || !Number.isFinite(value) || value < f.min || value > f.max || (f.integer && !Number.isInteger(value))) return { hint: `${f.label} must be ${range}.` };
+  if (text === '' || !Number.isFinite(value) || value < f.min || value > f.max || (f.integer && !Number.isInteger(value))) {
+    const range = `${f.integer ? 'a whole number' : 'a number'} from ${f.min} to ${f.integer ? grouped(f.max) : f.max}`;
+    return { hint: `${f.label} must be ${range}.` };
+  }
   return { value };
 }
 

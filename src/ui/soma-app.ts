@@ -44,12 +44,18 @@ export interface AppServices {
   shell: AppShell;
 }
 
+/** Runs `fn` when the page is idle (within a second), or soon where the browser cannot say. */
+const whenIdle = (fn: () => void): void => void ('requestIdleCallback' in window ? requestIdleCallback(fn, { timeout: 1000 }) : setTimeout(fn, 100));
+
 @customElement('soma-app')
 export class SomaApp extends LitElement {
   @property({ attribute: false }) services?: AppServices;
   @state() private mode: Mode = 'generate';
   /** The modes shown so far (their panels exist from then on, keeping their state). */
   private readonly shown = new Set<Mode>(['generate']);
+  /** Teach's panel, made when the page is idle after the model is in (see updated()). */
+  @state() private teachMade = false;
+  private teachAsked = false;
   @query('soma-write-panel') private writePanel?: SomaWritePanel;
   @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
@@ -130,6 +136,12 @@ export class SomaApp extends LitElement {
   }
 
   protected override updated(): void {
+    // Teach's panel brings back a tuned copy from an earlier visit, so it is made without waiting
+    // for Teach to be shown; but in a task of its own, not in the one that shows the loaded model.
+    if (!this.teachAsked && this.weights?.phase === 'ready') {
+      this.teachAsked = true;
+      whenIdle(() => (this.teachMade = true));
+    }
     // Once the first visit has stored the app and the model, the time-lapse follows, in the background.
     if (this.shell?.state.kind === 'offline-ready' && this.weights?.stored && this.services?.timelapseEngine) void this.prefetch.prefetch.start();
   }
@@ -241,7 +253,7 @@ export class SomaApp extends LitElement {
           ${this.shown.has('score')
             ? html`<soma-score-panel ?hidden=${mode !== 'score'} .state=${es} ?blocked=${!ready} .experts=${info?.config.experts ?? 16}></soma-score-panel>`
             : nothing}
-          ${ready || this.shown.has('teach') // made once the model is in: it brings back a tuned copy from an earlier visit
+          ${this.teachMade || this.shown.has('teach')
             ? html`<soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .store=${this.services?.weights.store} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>`
             : nothing}
           ${this.shown.has('timelapse')

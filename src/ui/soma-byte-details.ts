@@ -7,6 +7,7 @@ import { byteLabel } from './byte-label';
 import { type ScoreView, locate } from './score-controller';
 import { expertColors } from './expert-colors';
 import { controls } from './theme';
+import { grouped } from './units';
 
 @customElement('soma-byte-details')
 export class SomaByteDetails extends LitElement {
@@ -56,7 +57,7 @@ export class SomaByteDetails extends LitElement {
     const router = Array.from(chunk.router.subarray(at * K, (at + 1) * K));
     return html`
       <p aria-live="polite">
-        Byte ${this.index.toLocaleString('en')}: <strong>${byteLabel(byte)}</strong> — ${chunk.bits[at].toFixed(2)} bits of surprisal, predicted by
+        Byte ${grouped(this.index)}: <strong>${byteLabel(byte)}</strong> — ${chunk.bits[at].toFixed(2)} bits of surprisal, predicted by
         <span class="colored"><span class="e e${expert}">expert ${expert}</span></span>.
       </p>
       <div class="grid">

@@ -11,6 +11,7 @@ import './soma-byte-details';
 import './soma-expert-view';
 import './soma-heatmap';
 import './soma-text-source';
+import { grouped } from './units';
 
 @customElement('soma-score-panel')
 export class SomaScorePanel extends LitElement {
@@ -60,10 +61,10 @@ export class SomaScorePanel extends LitElement {
     const v = this.scorer.view;
     if (!v) return nothing;
     const seen = v.chunks.reduce((n, c) => n + c.bytes.length, 0);
-    if (!v.done) return html`<p class="total" role="status">Scoring… ${seen.toLocaleString('en')} of ${v.total.toLocaleString('en')} bytes</p>`;
+    if (!v.done) return html`<p class="total" role="status">Scoring… ${grouped(seen)} of ${grouped(v.total)} bytes</p>`;
     const d = v.done;
     return html`<p class="total" role="status">
-      <strong>${d.natsPerChar.toFixed(4)} nats/char</strong> over ${d.chars.toLocaleString('en')} characters (${d.bytes.toLocaleString('en')} bytes, ${(d.ms / 1000).toFixed(1)} s)${d.reason === 'stopped' ? ' — stopped' : ''}
+      <strong>${d.natsPerChar.toFixed(4)} nats/char</strong> over ${grouped(d.chars)} characters (${grouped(d.bytes)} bytes, ${(d.ms / 1000).toFixed(1)} s)${d.reason === 'stopped' ? ' — stopped' : ''}
     </p>`;
   }
 

@@ -8,6 +8,7 @@ import { TeachController } from './teach-controller';
 import type { TextSubmitEvent } from './soma-text-source';
 import { controls, panel } from './theme';
 import './soma-text-source';
+import { grouped } from './units';
 
 @customElement('soma-teach-panel')
 export class SomaTeachPanel extends LitElement {
@@ -83,7 +84,7 @@ export class SomaTeachPanel extends LitElement {
     if (!p) return nothing;
     const what = { idle: 'Stopped', starting: '', teaching: 'Teaching', pausing: 'Pausing', paused: 'Paused' }[phase];
     return html`<p class="figures" role="status">
-      ${what}: held-out nats/char <strong>${p.before.toFixed(4)}</strong> before, <strong>${p.now.toFixed(4)}</strong> now · step ${p.step.toLocaleString('en')} ·
+      ${what}: held-out nats/char <strong>${p.before.toFixed(4)}</strong> before, <strong>${p.now.toFixed(4)}</strong> now · step ${grouped(p.step)} ·
       ${(p.tokens / 1000).toFixed(0)} KB read · ${p.seconds.toFixed(0)} s
     </p>`;
   }
@@ -136,7 +137,7 @@ export class SomaTeachPanel extends LitElement {
         <label><input type="radio" name="model" .checked=${t.weights.active === 'original'} @change=${() => void t.use('original')} /> original</label>
         <label><input type="radio" name="model" .checked=${t.weights.active === 'tuned'} ?disabled=${!tuned} @change=${() => void t.use('tuned')} /> tuned</label>
       </fieldset>
-      ${tuned ? html`<p class="muted">Tuned: ${tuned.method.split(', starting from')[0]}; ${tuned.steps.toLocaleString('en')} steps. Taught on ${tunedDescription(tuned, this.state?.source ?? null)}.</p>` : nothing}
+      ${tuned ? html`<p class="muted">Tuned: ${tuned.method.split(', starting from')[0]}; ${grouped(tuned.steps)} steps. Taught on ${tunedDescription(tuned, this.state?.source ?? null)}.</p>` : nothing}
       <div class="row">
         <button @click=${() => void t.reset()} ?disabled=${!tuned || busy || !!other}>Reset (discard tuned)</button>
         <button @click=${() => void t.exportFile()} ?disabled=${!tuned || busy}>Export tuned soma.bin</button>

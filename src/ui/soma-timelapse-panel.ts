@@ -9,13 +9,14 @@ import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
 import { controls, panel } from './theme';
 import type { PrefetchState } from './timelapse-prefetch';
+import { grouped } from './units';
 
 /** An amount of training text, for the slider: "the start", then KB or MB. */
 const textAmount = (bytes: number) => (bytes === 0 ? 'the start' : bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} KB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`);
 
 /** One frame in words: how far into training, and how well it did on held-out text. */
 export function frameLabel(f: TimelapseFrame, i: number, index: TimelapseIndex): string {
-  const when = f.tokens === 0 ? 'at the start, before any SPSA step' : `after ${textAmount(f.tokens)} of training text (${f.steps.toLocaleString('en')} steps)`;
+  const when = f.tokens === 0 ? 'at the start, before any SPSA step' : `after ${textAmount(f.tokens)} of training text (${grouped(f.steps)} steps)`;
   const val = Object.entries(f.valNatsPerChar)
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(', ');

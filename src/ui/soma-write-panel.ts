@@ -10,7 +10,7 @@ import type { GenerationInsight } from './generation-insight';
 import type { SomaOutput } from './soma-output';
 import type { SomaPrompt } from './soma-prompt';
 import { controls, panel } from './theme';
-import { bytesWord } from './units';
+import { bytesWord, grouped } from './units';
 import './soma-copy-button';
 import './soma-expert-legend';
 import './soma-load-progress';
@@ -18,7 +18,7 @@ import './soma-output';
 import './soma-prompt';
 import './soma-stats-bar';
 
-const kb = (n: number) => `${Math.round(n / 1000).toLocaleString('en')}`;
+const kb = (n: number) => grouped(n / 1000);
 
 @customElement('soma-write-panel')
 export class SomaWritePanel extends LitElement {

@@ -127,6 +127,9 @@ export class WeightsController implements ReactiveController {
     const id = await this.deliver(bytes, origin);
     if (!id) return (this.problem ?? 'the engine refused it').replace(/^soma\.bin: /, '');
     const { store, shipped } = this.setup;
+    // Stored in a later task: storing copies the bytes (10 ms on this machine), which need not
+    // lengthen the task that shows the loaded model.
+    await new Promise((next) => setTimeout(next));
     this.stored = await store.save(id, bytes.slice().buffer, label);
     await store.persist();
     this.note = origin === 'file' && shipped && shipped.sha256 !== id.sha256 ? `Using ${label}, not the soma.bin this page ships.` : undefined;

@@ -3,6 +3,7 @@
 // once, a long prompt is read with progress, and the status's timing is what the user saw. The
 // bounds are generous (the app benchmark prints the real figures, src/cli/bench-app.ts).
 import { type Page, expect, test } from '@playwright/test';
+import { FRAME_BYTES } from '../../src/ui/engine-controller';
 import { output, status, waitReady } from './app-helpers';
 
 /** Starts watching the main thread: the largest gap between animation frames, and long tasks. */
@@ -82,6 +83,45 @@ test('a 20,000-byte generation never stalls the page, keeps the output small, an
   expect(await output(page).locator('span.e').count()).toBeGreaterThan(10);
   await page.getByLabel('colour by expert').uncheck();
   expect(await output(page).evaluate((el) => el.querySelectorAll('*').length)).toBeLessThan(100);
+});
+
+test('with colour by expert and frames coming slowly, each frame shows at most FRAME_BYTES of a long output', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Prompt').fill('A');
+  await page.getByLabel('Length (bytes)').fill('20000');
+  await slowMainThread(page);
+  // The output's length at each animation frame: what one frame added is the page's work for it.
+  await page.evaluate(() => {
+    const find = (root: ParentNode): Element | null => {
+      const hit = root.querySelector('soma-output');
+      if (hit) return hit.shadowRoot!.querySelector('#text');
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) {
+        const inner = find(el.shadowRoot);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    const box = find(document)!;
+    const w = window as unknown as { __frames: { most: number; stop: boolean } };
+    w.__frames = { most: 0, stop: false };
+    let last = box.textContent!.length;
+    const tick = () => {
+      const now = box.textContent!.length;
+      w.__frames.most = Math.max(w.__frames.most, now - last);
+      last = now;
+      if (!w.__frames.stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const most = await page.evaluate(() => (window as unknown as { __frames: { most: number; stop: boolean } }).__frames.most);
+  console.log(`the most characters one frame added: ${most}`);
+  // A page that shows all that came since the last frame adds thousands in a slow one. (+1: the prompt.)
+  expect(most, 'characters one animation frame added to the output').toBeLessThanOrEqual(FRAME_BYTES + 1);
+  expect(await output(page).evaluate((el) => el.querySelectorAll('*').length)).toBeLessThan(5000);
 });
 
 for (const how of ['Stop', 'Escape'] as const)
