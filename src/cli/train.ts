@@ -153,6 +153,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
     corpus: corporaOf(run, corpus),
+    ...(cfg.teacherWeight > 0 ? { softTargets: { teacher: `a byte ${TEACHER.order}-gram Kneser-Ney model, cross-fitted over ${TEACHER.folds} folds`, weight: cfg.teacherWeight, fromStep: run.teacherSince ?? 0 } } : {}),
     valNatsPerChar: val,
     seed: cfg.seed,
     valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,

@@ -28,6 +28,8 @@ export interface Provenance {
   valNatsPerChar: Record<string, number> | null; // per validation split
   valMeasuredOn?: string; // what of each split valNatsPerChar was measured on
   outsideNatsPerChar?: Record<string, number>; // on English from outside the corpus, which training never reads
+  /** Part of every byte's target came from a count model (not SPSA), from a step of the run on. */
+  softTargets?: { teacher: string; weight: number; fromStep: number };
   seed?: number;
   notes?: string;
   created?: string; // ISO date
@@ -148,6 +150,9 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
   const prov = header.provenance;
   if (typeof prov !== 'object' || prov === null || Array.isArray(prov)) fail('provenance is not an object');
   if (typeof prov.method !== 'string' || typeof prov.trained !== 'boolean') fail('provenance needs a method (string) and trained (boolean)');
+  const soft = prov.softTargets;
+  if (soft !== undefined && (typeof soft !== 'object' || soft === null || typeof soft.teacher !== 'string' || !(soft.weight > 0 && soft.weight <= 1) || !(Number.isInteger(soft.fromStep) && soft.fromStep >= 0)))
+    fail('provenance.softTargets needs a teacher (string), a weight in (0, 1] and a fromStep (an integer ≥ 0)');
 
   const weights = new Float32Array(layout.total);
   for (const t of header.tensors) {

@@ -90,6 +90,9 @@ export class SomaAbout extends LitElement {
         ? 'The chosen expert guesses from what it remembers of the text so far.'
         : 'The chosen expert guesses from what it remembers of the text so far, and from the byte it has just read.'}</p>
       <p>It learned without the usual trick of working backwards through its own arithmetic. It nudged its numbers at random, kept the nudges that made it less surprised, and repeated that millions of times.</p>
+      ${info.provenance.softTargets
+        ? html`<p>Toward the end, it also copied a much simpler model: a table that counts which letter follows each run of four letters in the same text. Its guesses were then judged partly against that table's odds, not only against the letter that came next.</p>`
+        : nothing}
     </section>`;
   }
 

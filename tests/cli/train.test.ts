@@ -123,6 +123,8 @@ describe('soma train', () => {
     await train(['--data', other, '--out', out, '--resume', '--stop-at', '8', '--teacher-weight', '0.9', '--quiet']);
     const p = (await readSoma(readFileSync(join(out, 'soma.bin')))).provenance;
     expect(p.corpus).toMatch(new RegExp(`^from step 0: train\\.txt of 12722 bytes.*; from step ${at}: train\\.txt of 305328 bytes`));
+    expect(p.softTargets).toEqual({ teacher: 'a byte 5-gram Kneser-Ney model, cross-fitted over 2 folds', weight: 0.9, fromStep: at });
+    expect(first.softTargets).toBeUndefined();
     expect(p.method).toMatch(new RegExp(`Soft targets, not SPSA \\(from step ${at} of this run\\)`));
     expect(p.method).toMatch(/each byte's target mixes the next byte \(weight 0\.1\) with .* 5-gram Kneser-Ney model \(weight 0\.9\)/);
   });

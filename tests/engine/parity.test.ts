@@ -46,11 +46,11 @@ describe('engine parity', () => {
         wasm.feedByte(b);
         // Each engine's [expert, first logit whose bits differ]; on a failure the byte index says where.
         const got = { byte: i, js: [js.expert, firstBitDifference(js.logits, r)], wasm: [wasm.expert, firstBitDifference(wasm.logits, r)] };
-        expect(got).toEqual({ byte: i, js: [win[0], -1], wasm: [win[0], -1] });
+        if (got.js[0] !== win[0] || got.js[1] !== -1 || got.wasm[0] !== win[0] || got.wasm[1] !== -1) expect(got).toEqual({ byte: i, js: [win[0], -1], wasm: [win[0], -1] });
         experts.add(win[0]);
       }
       expect(firstBitDifference(wasm.routerScores, heap.subarray(s.scores, s.scores + config.experts))).toBe(-1);
       expect(experts.size).toBeGreaterThan(1);
-    });
+    }, 300_000); // two plain-JS steps a byte: about 45 s on an idle core, several times that on a busy machine
   }
 });

@@ -83,6 +83,8 @@ describe('soma.bin', () => {
     await rejects(build({ ...header, payloadBytes: 2 ** 60 }, payload()), /payloadBytes|truncated/);
     await rejects(build({ ...header, sha256: 'zz' }, payload()), /sha256/);
     await rejects(build({ ...header, provenance: 'trained' }, payload()), /provenance/);
+    for (const softTargets of [null, 'a 5-gram', { teacher: 'a 5-gram', weight: 2, fromStep: 0 }, { teacher: 'a 5-gram', weight: 0.9, fromStep: -1 }, { weight: 0.9, fromStep: 3 }])
+      await rejects(build({ ...header, provenance: { ...header.provenance, softTargets } }, payload()), /softTargets/);
   });
 
   it('detects a changed payload by its hash, and NaN or Inf even when the hash is right', async () => {
