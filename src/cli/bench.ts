@@ -136,12 +136,12 @@ async function browserTokS(weights: Uint8Array, n: number): Promise<Record<Backe
   }
 }
 
-/** bench/native/step.c, built when missing or older than its source. */
+/** bench/native/step.c, built when missing or older than its sources. */
 function nativeBinary(): string {
   const src = join(ROOT, 'bench/native/step.c');
   const dir = join(ROOT, 'bench/native/build');
   const bin = join(dir, 'step');
-  const stale = [src, join(ROOT, 'src/cli/native/model-math.h')].some((f) => statSync(f).mtimeMs > (existsSync(bin) ? statSync(bin).mtimeMs : 0));
+  const stale = [src, join(ROOT, 'bench/native/batched.h'), join(ROOT, 'src/cli/native/model-math.h')].some((f) => statSync(f).mtimeMs > (existsSync(bin) ? statSync(bin).mtimeMs : 0));
   if (stale) {
     mkdirSync(dir, { recursive: true });
     execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-o', bin, src, '-lm'], { stdio: 'inherit' });
