@@ -31,10 +31,6 @@ export class SomaScorePanel extends LitElement {
         margin: 0;
         font-size: 1.05rem;
       }
-      .error {
-        color: var(--danger);
-        margin: 0;
-      }
       h2 {
         font-size: 1rem;
         margin: 0.5rem 0 0;

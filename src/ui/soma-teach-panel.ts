@@ -50,14 +50,6 @@ export class SomaTeachPanel extends LitElement {
         font-size: 1.05rem;
         font-variant-numeric: tabular-nums;
       }
-      .muted {
-        color: var(--muted);
-        margin: 0;
-      }
-      .error {
-        color: var(--danger);
-        margin: 0;
-      }
       fieldset {
         border: 1px solid var(--border);
         border-radius: 0.5rem;

@@ -57,15 +57,6 @@ export class SomaTimelapsePanel extends LitElement {
       .seed {
         width: 8rem;
       }
-      .muted {
-        color: var(--muted);
-        margin: 0;
-      }
-      .error {
-        color: var(--danger);
-        margin: 0;
-        overflow-wrap: anywhere;
-      }
       .scrub {
         display: flex;
         flex-direction: column;

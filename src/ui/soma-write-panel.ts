@@ -64,11 +64,6 @@ export class SomaWritePanel extends LitElement {
         min-height: 2rem;
         padding: 0.15rem 0.75rem;
       }
-      .error {
-        margin: 0;
-        color: var(--danger);
-        overflow-wrap: anywhere;
-      }
       .tools {
         display: flex;
         flex-wrap: wrap;

@@ -79,11 +79,19 @@ export const controls = css`
   }
 `;
 
-/** A mode's panel: its parts in one column. */
+/** A mode's panel: its parts in one column, its notes and its errors. */
 export const panel = css`
   :host {
     display: flex;
     flex-direction: column;
     gap: 0.75rem;
+  }
+  .muted {
+    margin: 0;
+  }
+  .error {
+    color: var(--danger);
+    margin: 0;
+    overflow-wrap: anywhere;
   }
 `;
