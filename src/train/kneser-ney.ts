@@ -5,7 +5,7 @@
 //
 // Counts live in sorted typed arrays: an n-gram of up to 6 bytes is packed big-endian into one
 // double (exact up to 2^53), sorted numerically, run-length encoded, and found again by binary
-// search. Pure functions, no I/O; unit-tested in tests/cli/baselines.test.ts.
+// search. Pure functions, no I/O; unit-tested in tests/train/kneser-ney.test.ts.
 
 
 /** The highest order supported: 5 context bytes + 1 predicted byte = 48 bits, exact in a double. */
@@ -250,39 +250,11 @@ export function fillProbs(model: KnModel, hist: number, avail: number, w: number
 }
 
 /**
- * The whole next-byte distribution of the model after a context (`hist`, `avail` as in fillProbs),
- * into out[0 .. 256): the same numbers as fillProbs' top order for every byte, in one pass over each
- * order's successors of the context instead of 256 look-ups. `lower` is scratch of 256.
- */
-export function fillDistribution(model: KnModel, hist: number, avail: number, out: Float64Array, lower: Float64Array): void {
-  const top = Math.min(model.maxOrder, avail + 1); // the order fillProbs' top order falls back to
-  lower.fill(1 / 256);
-  for (let k = 1; k <= top; k++) {
-    const t = model.tables[k - 1];
-    const ctx = k === 1 ? 0 : hist % POW256[k - 1];
-    const ci = search(t.ctxKeys, ctx, 0, t.ctxKeys.length);
-    const from = ci < 0 ? 0 : t.ctxStart[ci], to = ci < 0 ? 0 : t.ctxStart[ci + 1];
-    if (k === top) {
-      if (ci < 0) {
-        out.set(lower);
-        return;
-      }
-      const s = t.rawSum[ci], g = t.rawGamma[ci];
-      for (let v = 0; v < 256; v++) out[v] = g * lower[v];
-      for (let i = from; i < to; i++) out[t.keys[i] % 256] += (t.raw[i] - discountOf(t.dRaw, t.raw[i])) / s;
-      return;
-    }
-    if (ci < 0 || !t.cont || !t.dCont || !(t.contSum[ci] > 0)) continue;
-    const s = t.contSum[ci], g = t.contGamma[ci];
-    for (let v = 0; v < 256; v++) lower[v] *= g;
-    for (let i = from; i < to; i++) lower[t.keys[i] % 256] += (t.cont[i] - discountOf(t.dCont, t.cont[i])) / s;
-  }
-}
-
-/**
- * fillDistribution for many calls on one model (the trainer's teacher asks once per byte it
- * trains on): each k-gram's last byte and discounted share of its context are precomputed, and the
- * lower distribution after orders 1 and 2 is tabled for each 1-byte context. Same numbers.
+ * The whole next-byte distribution of a model after a context, for many calls on one model (the
+ * trainer's teacher asks once per byte it trains on): the same numbers as fillProbs' top order for
+ * every byte, in one pass over each order's successors of the context instead of 256 look-ups. Each
+ * k-gram's last byte and discounted share of its context are precomputed, and the lower
+ * distribution after orders 1 and 2 is tabled for each 1-byte context.
  */
 export class KnDistributions {
   private readonly next: Uint8Array[]; // [k - 1]: each k-gram's last byte
@@ -310,7 +282,7 @@ export class KnDistributions {
     }
   }
 
-  /** Order k's continuation step on `lower` after the context `hist`, as fillDistribution's. */
+  /** Order k's continuation step on `lower` after the context `hist`: an unseen context leaves it as it is. */
   private lowerStep(k: number, hist: number, lower: Float64Array): void {
     const t = this.model.tables[k - 1];
     const ci = search(t.ctxKeys, k === 1 ? 0 : hist % POW256[k - 1], 0, t.ctxKeys.length);
@@ -322,20 +294,21 @@ export class KnDistributions {
 
   /** The model's distribution after the context (`hist`, `avail` as in fillProbs), into out[0 .. 256). */
   fill(hist: number, avail: number, out: Float64Array): void {
-    const top = this.model.maxOrder;
+    const top = Math.min(this.model.maxOrder, avail + 1); // the order fillProbs' top order falls back to
     const lower = this.scratch;
-    if (top < 3 || avail < top - 1) return fillDistribution(this.model, hist, avail, out, lower);
-    lower.set(this.lower2.subarray((hist % 256) * 256, (hist % 256 + 1) * 256));
-    for (let k = 3; k < top; k++) this.lowerStep(k, hist, lower);
+    if (top >= 3) lower.set(this.lower2.subarray((hist % 256) * 256, (hist % 256 + 1) * 256));
+    else lower.fill(1 / 256);
+    for (let k = top >= 3 ? 3 : 1; k < top; k++) this.lowerStep(k, hist, lower);
+    // The top order reads raw counts: shared precomputed at the model's own top, computed below it (a text's first bytes).
     const t = this.model.tables[top - 1];
-    const ci = search(t.ctxKeys, hist % POW256[top - 1], 0, t.ctxKeys.length);
+    const ci = search(t.ctxKeys, top === 1 ? 0 : hist % POW256[top - 1], 0, t.ctxKeys.length);
     if (ci < 0) {
       out.set(lower);
       return;
     }
-    const g = t.rawGamma[ci], next = this.next[top - 1], share = this.share[top - 1];
+    const g = t.rawGamma[ci], next = this.next[top - 1], share = this.share[top - 1], own = top === this.model.maxOrder;
     for (let v = 0; v < 256; v++) out[v] = g * lower[v];
-    for (let i = t.ctxStart[ci]; i < t.ctxStart[ci + 1]; i++) out[next[i]] += share[i];
+    for (let i = t.ctxStart[ci]; i < t.ctxStart[ci + 1]; i++) out[next[i]] += own ? share[i] : (t.raw[i] - discountOf(t.dRaw, t.raw[i])) / t.rawSum[ci];
   }
 }
 
