@@ -57,7 +57,10 @@ async function generate(argv: string[]): Promise<void> {
   const prompt = a.positionals[0] ?? '';
   const out = new Utf8Stream();
   process.stdout.write(prompt);
-  for await (const chunk of engine.generate(encodeUtf8(prompt), { ...req, continue: false })) process.stdout.write(out.push(chunk.bytes));
+  for await (const chunk of engine.generate(encodeUtf8(prompt), { ...req, continue: false })) {
+    if (process.stdout.destroyed) return; // the reader went away (`| head`): stop generating, not only writing
+    process.stdout.write(out.push(chunk.bytes));
+  }
   process.stdout.write(out.end() + '\n');
 }
 
