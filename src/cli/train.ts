@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, paramCount, sameConfig, type SomaConfig } from '../model/config';
+import { CONFIG_LIMITS, DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, paramCount, sameConfig, type SomaConfig } from '../model/config';
 import { type Provenance, readSoma, writeSoma } from '../model/format';
 import { initWeights } from '../model/init';
-import { widenDecoderInput } from '../model/reshape';
+import { describeDecoder, widenDecoder, widenError } from '../model/reshape';
 import { Session } from '../engine/session';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
@@ -56,7 +56,8 @@ interface RunState extends SpsaState {
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
-  init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput }; // --init: the weights this run continued, and how they were made
+  init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput; mlpHidden?: number }; // --init: the weights this run continued, and how they were made
+  widened?: { step: number; from: string; to: string }[]; // --resume with a wider decoder: when, and from what to what
   teacherSince?: number; // the step from which the loss had a teacher's soft targets (--teacher-weight)
   corpora?: { step: number; name: string }[]; // the texts the run read, each from the step it started on (--data may change on --resume)
 }
@@ -149,6 +150,8 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
         ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
         : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
+      (run.init?.mlpHidden && run.init.mlpHidden !== run.model?.mlpHidden ? ` This run widened the decoder's hidden layer from ${run.init.mlpHidden} to ${run.model?.mlpHidden} units, the new units' output weights at zero (the same model at its start).` : '') +
+      (run.widened ?? []).map((w) => ` At step ${w.step} this run widened its decoders from ${w.to === w.from ? '' : `${w.from} to `}${w.to}, the new weights' effect at zero (the same model at that step; the new units' input rows freshly initialised).`).join('') +
       (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
@@ -166,7 +169,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<SettingName> } {
   const keys = Object.keys(SETTINGS) as SettingName[];
-  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input'], booleans: ['resume', 'quiet', 'help'] });
+  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input', 'mlp-hidden'], booleans: ['resume', 'quiet', 'help'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const given = new Set<SettingName>();
@@ -178,7 +181,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
   return { a, cfg, given };
 }
 
-export const TRAIN_USAGE = `usage: soma train [--data DIR] [--out DIR] [--resume | --init FILE] [--decoder-input h2|h2+h1+x|h2+h1+x+r]
+export const TRAIN_USAGE = `usage: soma train [--data DIR] [--out DIR] [--resume | --init FILE] [--decoder-input h2|h2+h1+x|h2+h1+x+r] [--mlp-hidden M]
                   [--minutes M] [--stop-at STEP] [--quiet] [settings]
 settings (flag, default, meaning):
 ${settingsUsage()}
@@ -218,13 +221,15 @@ export async function train(argv: string[]): Promise<void> {
   const statePath = join(outDir, 'state.bin');
   const decoderInput = stringFlag(a, 'decoder-input');
   if (decoderInput !== undefined && !DECODER_INPUTS.includes(decoderInput as DecoderInput)) throw new UsageError(`--decoder-input must be one of ${DECODER_INPUTS.join(', ')}`);
-  let config: SomaConfig = { ...DEFAULT_CONFIG, ...(decoderInput ? { decoderInput: decoderInput as DecoderInput } : {}) };
+  const mlpHidden = a.flags.has('mlp-hidden') ? numberFlag(a, 'mlp-hidden', DEFAULT_CONFIG.mlpHidden, 1, CONFIG_LIMITS.mlpHidden, true) : undefined;
+  // The decoder's shape as given: a fresh or --init run takes it; --resume widens the run's decoders to it.
+  const decoderShape = (c: SomaConfig): SomaConfig => ({ ...c, ...(decoderInput ? { decoderInput: decoderInput as DecoderInput } : {}), ...(mlpHidden ? { mlpHidden } : {}) });
+  let config: SomaConfig = decoderShape(DEFAULT_CONFIG);
 
   let run: RunState;
   let theta: Float32Array;
   let restored: ReturnType<typeof loadState> | null = null;
   if (a.flags.has('resume')) {
-    if (decoderInput) throw new UsageError('--decoder-input cannot change on --resume');
     const runPath = join(outDir, 'run.json'), weightsPath = join(outDir, 'soma.bin');
     if (existsSync(statePath)) {
       restored = loadState(statePath, (s) => weightLayout(s.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' }).total);
@@ -239,6 +244,18 @@ export async function train(argv: string[]): Promise<void> {
     } else throw new UsageError(`--resume: no ${statePath}, nor ${runPath} beside ${weightsPath}`);
     config = run.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' };
     if (theta.length !== weightLayout(config).total) throw new UsageError(`--resume: the weights do not fit the run's model`);
+    const wider = decoderShape(config);
+    if (!sameConfig(wider, config)) {
+      // A branch with wider decoders: θ and the momentum widen; the step sizes and statistics carry on.
+      const err = widenError(config, wider);
+      if (err) throw new UsageError(`--resume: ${err}`);
+      const wide = widenDecoder(config, theta, wider, initWeights(wider, run.cfg.seed));
+      if (restored) restored = { ...restored, theta: wide, momentum: widenDecoder(config, restored.momentum, wider) };
+      theta = wide;
+      (run.widened ??= []).push({ step: run.step, from: describeDecoder(config), to: describeDecoder(wider) });
+      if (!quiet) process.stderr.write(`widening the decoders: ${describeDecoder(config)} → ${describeDecoder(wider)}\n`);
+      config = run.model = wider;
+    }
     // A resumed run keeps its own settings, but for those given again (say, a lower --lr to cool down).
     for (const k of given) if (FIXED_ON_RESUME.includes(k) && cfg[k] !== run.cfg[k]) throw new UsageError(`--${k} cannot change on --resume (the run has ${run.cfg[k]})`);
     cfg = { ...TRAIN_DEFAULTS, ...BEFORE_BLOCK_STEPS, ...run.cfg, ...Object.fromEntries([...given].map((k) => [k, cfg[k]])) };
@@ -247,11 +264,10 @@ export async function train(argv: string[]): Promise<void> {
     run = { step: 0, tokens: 0, wallSeconds: 0, v: [], n: [], cfg, model: config, best: Infinity, history: [], snapshots: [] };
     if (initPath) {
       const from = await readSoma(await readInput(initPath, 'weights'));
-      // A decoder carries into a wider input that starts with its own, with zero new columns: the same model.
-      const widen = DECODER_INPUTS.indexOf(from.config.decoderInput) < DECODER_INPUTS.indexOf(config.decoderInput) && sameConfig({ ...from.config, decoderInput: config.decoderInput }, config);
-      if (!widen && !sameConfig(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
-      theta = widen ? widenDecoderInput(from.config, from.weights, config) : from.weights.slice();
-      run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256, method: from.provenance.method, decoderInput: from.config.decoderInput };
+      // A decoder carries into a wider one (input or hidden layer), the new weights' effect at zero: the same model.
+      if (widenError(from.config, config)) throw new UsageError(`--init: ${initPath} has another config than the trainer's`);
+      theta = sameConfig(from.config, config) ? from.weights.slice() : widenDecoder(from.config, from.weights, config, initWeights(config, cfg.seed));
+      run.init = { steps: from.provenance.steps, tokens: from.provenance.tokens, sha256: from.sha256, method: from.provenance.method, decoderInput: from.config.decoderInput, mlpHidden: from.config.mlpHidden };
     } else theta = startingWeights(config, cfg.seed, text);
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }

@@ -5,7 +5,7 @@ import { type SomaConfig, decoderWidth } from '../../src/model/config';
 import { type Model, resetState, stateLayout, step, tanh } from '../../src/model/forward';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
-import { widenDecoderInput } from '../../src/model/reshape';
+import { widenDecoder } from '../../src/model/reshape';
 import { weightLayout, weightOffsets } from '../../src/model/weights';
 import { ENGLISH } from '../helpers';
 
@@ -92,14 +92,13 @@ describe('forward (the reference model)', () => {
     expect(used.size).toBeGreaterThan(1); // more than one expert's decoder was checked
   });
 
-  it('a narrow decoder widened with zero columns computes the same logits, bit for bit', () => {
-    // H a multiple of 8, as in every real config: the kernels' blocks of 8 then see the old
-    // columns exactly as before, and the new ones add exact zeros.
-    const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 16, mlpHidden: 12, decoderInput: 'h2', bos: 10 };
+  it('a narrow decoder widened (input columns, hidden units) computes the same logits, bit for bit', () => {
+    // H and M multiples of 8, as in every real config: the kernels' blocks of 8 then see the old
+    // weights exactly as before, and the new ones add exact zeros.
+    const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 16, mlpHidden: 16, decoderInput: 'h2', bos: 10 };
     const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
     const narrow = initWeights(CFG, 7);
-    const wide = widenDecoderInput(CFG, narrow, WIDE);
-    // The wide model's added columns are zero, and its other weights are the narrow model's.
+    const wide = widenDecoder(CFG, narrow, WIDE);
     const run = (cfg: SomaConfig, weights: Float32Array) => {
       const layout = weightLayout(cfg);
       const heap = new Float32Array(layout.total + stateLayout(cfg, 1, 0).size);
@@ -115,12 +114,29 @@ describe('forward (the reference model)', () => {
       }
       return Float32Array.from(out);
     };
-    const a = run(CFG, narrow), b = run(WIDE, wide);
-    expect(b).toEqual(a);
+    const a = run(CFG, narrow);
+    expect(run(WIDE, wide)).toEqual(a);
     const WITH_ROUTER: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x+r' };
-    expect(run(WITH_ROUTER, widenDecoderInput(WIDE, wide, WITH_ROUTER))).toEqual(a);
+    expect(run(WITH_ROUTER, widenDecoder(WIDE, wide, WITH_ROUTER))).toEqual(a);
+    // More hidden units, with fresh input rows (so the row steps see them) and zero output weights.
+    const DEEP: SomaConfig = { ...WIDE, mlpHidden: 32 };
+    const fresh = initWeights(DEEP, 9);
+    const deep = widenDecoder(WIDE, wide, DEEP, fresh);
+    expect(run(DEEP, deep)).toEqual(a);
+    const w1 = weightLayout(DEEP).byName.get('experts.mlp.w1')!, D = 2 * 16 + 8;
+    const newRow = w1.offset + (2 * 32 + 20) * D; // expert 2, unit 20: a new unit
+    expect(deep.subarray(newRow, newRow + D)).toEqual(fresh.subarray(newRow, newRow + D));
+    expect(deep.subarray(newRow, newRow + D).some((x) => x !== 0)).toBe(true);
+    const oldRow = w1.offset + (2 * 32 + 5) * D; // expert 2, unit 5: its old weights, then zeros
+    const w1Narrow = weightLayout(WIDE).byName.get('experts.mlp.w1')!;
+    expect(deep.subarray(oldRow, oldRow + D)).toEqual(wide.subarray(w1Narrow.offset + (2 * 16 + 5) * D, w1Narrow.offset + (2 * 16 + 6) * D));
+    // Without fresh values (the trainer's momentum) every new entry is zero.
+    const zeros = widenDecoder(WIDE, wide, DEEP);
+    expect(zeros.subarray(newRow, newRow + D).every((x) => x === 0)).toBe(true);
+    expect(zeros.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0)).toBe(wide.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0));
     expect(wide.length).toBeGreaterThan(narrow.length);
-    expect(() => widenDecoderInput(WIDE, wide, CFG)).toThrow(/cannot carry/);
-    expect(() => widenDecoderInput(CFG, narrow, { ...WIDE, mlpHidden: 15 })).toThrow(/only the decoder input/);
+    expect(() => widenDecoder(WIDE, wide, CFG)).toThrow(/cannot carry a decoder that reads/);
+    expect(() => widenDecoder(DEEP, deep, WIDE)).toThrow(/cannot carry a decoder of 32 hidden units/);
+    expect(() => widenDecoder(CFG, narrow, { ...WIDE, expertHidden: 24 })).toThrow(/only the decoder input and its hidden width/);
   });
 });
