@@ -1,7 +1,7 @@
 // The trainer's native kernels (src/cli/native/train-kernels.c): built with gcc on first use,
 // loaded as an N-API addon. Node only, trainer only; the engines never use them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Elementwise } from '../model/forward';
@@ -31,7 +31,7 @@ export interface NativeTrainKernels {
 }
 
 const SRC = join(ROOT, 'src/cli/native/train-kernels.c');
-const SOURCES = [SRC, join(ROOT, 'src/cli/native/model-math.h')];
+const SOURCES = [SRC, join(ROOT, 'src/cli/native/model-math.h'), join(ROOT, 'src/cli/native/loss-kernels.h')];
 const OUT = join(ROOT, 'src/cli/native/build/train-kernels.node');
 
 /** Compiles the addon if it is missing or older than its source. Throws when there is no compiler. */
@@ -40,7 +40,11 @@ export function buildNative(): string {
   const include = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
   if (!include) throw new Error("Node's headers (node_api.h) are missing");
   mkdirSync(dirname(OUT), { recursive: true });
-  execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-shared', '-fPIC', `-I${include}`, '-DNODE_GYP_MODULE_NAME=soma_train', '-o', OUT, SRC, '-lm'], { stdio: 'pipe' });
+  // Built beside it and renamed into place: a trainer already running keeps the addon it loaded, and
+  // two trainers starting at once never load a half-written one.
+  const tmp = `${OUT}.${process.pid}.tmp`;
+  execFileSync('gcc', ['-O3', '-march=native', '-ffast-math', '-shared', '-fPIC', `-I${include}`, '-DNODE_GYP_MODULE_NAME=soma_train', '-o', tmp, SRC, '-lm'], { stdio: 'pipe' });
+  renameSync(tmp, OUT);
   return OUT;
 }
 
