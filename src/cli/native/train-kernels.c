@@ -39,6 +39,9 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(s);
 }
 
+// Every entry point opens the same way: its thread's state and heap, then its arguments unpacked and
+// checked against the heap. Those few lines are written out in each, deliberately, so that each
+// entry point reads on its own.
 #define CHECK(env, cond, msg) \
   do { if (!(cond)) { napi_throw_range_error(env, NULL, msg); return NULL; } } while (0)
 
