@@ -32,7 +32,7 @@ export const DEFAULT_CONFIG: SomaConfig = {
   routerHidden: 64,
   experts: 16,
   expertHidden: 32,
-  mlpHidden: 64,
+  mlpHidden: 128,
   decoderInput: 'h2+h1+x',
   bos: 10,
 };
