@@ -124,6 +124,34 @@ test('with colour by expert and frames coming slowly, each frame shows at most F
   expect(await output(page).evaluate((el) => el.querySelectorAll('*').length)).toBeLessThan(5000);
 });
 
+test('with colour by expert, each coloured segment in view is a layer of its own, so a frame repaints only the one that grows', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Length (bytes)').fill('20000');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const layers = () =>
+    output(page).evaluate((box) => {
+      const blocks = [...box.querySelectorAll('span.block')];
+      const layered = blocks.filter((b) => getComputedStyle(b).willChange.includes('transform'));
+      const inView = (b: Element) => {
+        const r = b.getBoundingClientRect();
+        const v = box.getBoundingClientRect();
+        return r.bottom > v.top && r.top < v.bottom;
+      };
+      return { blocks: blocks.length, layered: layered.length, inViewLayered: blocks.filter(inView).every((b) => layered.includes(b)) };
+    });
+  const coloured = await layers();
+  expect(coloured.blocks).toBeGreaterThan(5);
+  expect(coloured.inViewLayered).toBe(true);
+  // Only the segments in view (and a margin) are layers: their number does not grow with the output.
+  expect(coloured.layered).toBeGreaterThan(0);
+  expect(coloured.layered).toBeLessThan(coloured.blocks);
+  await page.getByLabel('colour by expert').uncheck();
+  expect((await layers()).layered).toBe(0);
+});
+
 for (const how of ['Stop', 'Escape'] as const)
   test(`${how} ends a long generation at once`, async ({ page }) => {
     await page.goto('./?backend=js'); // the slower engine: a 20,000-byte run lasts long enough to stop late in it
