@@ -1,4 +1,5 @@
 // Downloading soma.bin with progress, and saying plainly why a download failed.
+import { SLICE_MS, nextTask } from './next-task';
 
 export class WeightsFetchError extends Error {
   override name = 'WeightsFetchError';
@@ -35,8 +36,14 @@ export async function fetchWeights(url: string, onProgress: Progress, expectedBy
   let bytes = new Uint8Array(total !== null && total <= MAX_PREALLOCATED ? total : 1 << 20);
   let loaded = 0;
   const reader = res.body.getReader();
+  let started = performance.now();
   try {
     for (;;) {
+      // A body that has all arrived is read chunk after chunk in one task: let the page run between.
+      if (performance.now() - started > SLICE_MS) {
+        await nextTask();
+        started = performance.now();
+      }
       const { done, value } = await reader.read();
       if (done) break;
       if (loaded + value.length > bytes.length) {
