@@ -5,8 +5,8 @@
 // plain text, so the number of elements stays bounded however long the output grows. A segment
 // that starts a line is a block of its own, so appending to the last one lays out that block
 // alone, not every coloured run above it. The view follows the end without reading layout after
-// writing it: whether the reader is at the end is noted when they scroll, and the scroll to the
-// end is made once the browser has laid the new text out (a ResizeObserver's callback).
+// writing it: both whether the reader is at the end and the scroll to the end are worked out once
+// the browser has laid the new text out (a ResizeObserver's callback).
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { Utf8Stream } from '../engine/protocol';
@@ -47,6 +47,9 @@ export class SomaOutput extends LitElement {
   private resizes?: ResizeObserver;
   /** The reader is at the end: new text scrolls into view. */
   private following = true;
+  private scrolled = false;
+  /** The box's scroll height when the text last changed size. */
+  private lastHeight = 0;
 
   static override styles = [
     controls,
@@ -100,13 +103,18 @@ export class SomaOutput extends LitElement {
       },
       { root: this.box, rootMargin: '100px 0px' },
     );
-    // Called after layout: reading the scroll height here forces nothing, and the scroll needs no new layout.
+    // Called after layout: reading the box's geometry here forces nothing, and the scroll needs no new
+    // layout. A scroll since the last call (the reader's, or ours) says whether to follow, measured
+    // against the text as it was then, before what was just added.
     this.resizes = new ResizeObserver(() => {
+      if (this.scrolled) this.following = this.lastHeight - this.box.scrollTop - this.box.clientHeight < FOLLOW_SLACK_PX;
+      this.scrolled = false;
       if (this.following) this.box.scrollTop = this.box.scrollHeight;
+      this.lastHeight = this.box.scrollHeight;
     });
     this.resizes.observe(this.content);
-    // A scroll event comes after the scroll, with layout clean: the reader's own scroll decides whether to follow.
-    this.box.addEventListener('scroll', () => (this.following = this.box.scrollHeight - this.box.scrollTop - this.box.clientHeight < FOLLOW_SLACK_PX), { passive: true });
+    // Only noted: a read here could come after the segments' repaint and force a layout.
+    this.box.addEventListener('scroll', () => (this.scrolled = true), { passive: true });
   }
 
   /** Shows a segment coloured when colour is on and it is in view, else as one text node. */
@@ -185,6 +193,7 @@ export class SomaOutput extends LitElement {
     this.lastExpert = -1;
     this.flushed = false;
     this.following = true;
+    this.scrolled = false;
   }
 
   protected override updated(changed: PropertyValues<this>): void {

@@ -189,6 +189,36 @@ test('while a long output streams, the live figures change at most every FIGURES
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(FIGURES_EVERY_MS - 20);
 });
 
+test('the output follows the end without forcing layout, and a reader who scrolls up stays where they are', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Length (bytes)').fill('20000');
+  await slowMainThread(page);
+  // Long animation frames say how long their scripts spent on style and layout they forced.
+  await page.evaluate(() => {
+    const w = window as unknown as { __forcedFrames: number };
+    w.__forcedFrames = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { scripts: { invoker: string; forcedStyleAndLayoutDuration: number }[] }[])
+        if (e.scripts.some((s) => s.invoker === 'FrameRequestCallback' && s.forcedStyleAndLayoutDuration > 0)) w.__forcedFrames++;
+    }).observe({ type: 'long-animation-frame' });
+  });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const box = output(page);
+  const fromEnd = () => box.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  expect(await fromEnd()).toBeLessThan(24);
+  // The page used to read the scroll height after writing every frame's text: a forced layout a frame.
+  expect(await page.evaluate(() => (window as unknown as { __forcedFrames: number }).__forcedFrames)).toBeLessThanOrEqual(2);
+
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect.poll(() => box.evaluate((el) => el.scrollHeight > el.clientHeight * 2), { timeout: 30_000 }).toBe(true);
+  await box.evaluate((el) => (el.scrollTop = 0));
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  expect(await box.evaluate((el) => el.scrollTop)).toBe(0);
+});
+
 for (const how of ['Stop', 'Escape'] as const)
   test(`${how} ends a long generation at once`, async ({ page }) => {
     await page.goto('./?backend=js'); // the slower engine: a 20,000-byte run lasts long enough to stop late in it
