@@ -6,12 +6,13 @@ import { launchChromium } from './browser';
 import { ROOT } from './paths';
 import { serveStatic } from './static-server';
 
-export async function withBuiltApp(build: boolean, use: (url: string, browser: Browser) => Promise<void>): Promise<void> {
-  if (build) {
+/** `dir`: another build to serve (say, an earlier commit's, to compare under the same load); never rebuilt. */
+export async function withBuiltApp(build: boolean, use: (url: string, browser: Browser) => Promise<void>, dir?: string): Promise<void> {
+  if (build && !dir) {
     const { build: viteBuild } = await import('vite');
     await viteBuild({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
-  const server = await serveStatic(join(ROOT, 'dist'));
+  const server = await serveStatic(dir ?? join(ROOT, 'dist'));
   const browser = await launchChromium();
   try {
     await use(server.url, browser);

@@ -1,10 +1,14 @@
 // Downloading soma.bin with progress, and saying plainly why a download failed.
+import { SLICE_MS, nextTask } from './next-task';
 
 export class WeightsFetchError extends Error {
   override name = 'WeightsFetchError';
 }
 
 export type Progress = (loaded: number, total: number | null) => void;
+
+/** A size announced above this is not trusted with one allocation up front. */
+const MAX_PREALLOCATED = 512 * 1024 * 1024;
 
 /**
  * Fetches `url` as bytes, reporting progress as they arrive. `expectedBytes` stands in for a
@@ -27,25 +31,32 @@ export async function fetchWeights(url: string, onProgress: Progress, expectedBy
     onProgress(bytes.length, total);
     return bytes;
   }
-  const parts: Uint8Array[] = [];
+  // The bytes go straight into one buffer of the announced size (grown if the server said too
+  // little): no copy of the whole file at the end, in one long main-thread task.
+  let bytes = new Uint8Array(total !== null && total <= MAX_PREALLOCATED ? total : 1 << 20);
   let loaded = 0;
   const reader = res.body.getReader();
+  let started = performance.now();
   try {
     for (;;) {
+      // A body that has all arrived is read chunk after chunk in one task: let the page run between.
+      if (performance.now() - started > SLICE_MS) {
+        await nextTask();
+        started = performance.now();
+      }
       const { done, value } = await reader.read();
       if (done) break;
-      parts.push(value);
+      if (loaded + value.length > bytes.length) {
+        const grown = new Uint8Array(Math.max(2 * bytes.length, loaded + value.length));
+        grown.set(bytes.subarray(0, loaded));
+        bytes = grown;
+      }
+      bytes.set(value, loaded);
       loaded += value.length;
       onProgress(loaded, total);
     }
   } catch (e) {
     throw new WeightsFetchError(`the download of ${url} broke off after ${loaded} bytes (${(e as Error).message})`);
   }
-  const bytes = new Uint8Array(loaded);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return bytes;
+  return loaded === bytes.length ? bytes : bytes.slice(0, loaded);
 }

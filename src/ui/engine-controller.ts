@@ -5,8 +5,9 @@
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { type BackendChoice, type ByteChunk, DEFAULT_SAMPLING, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
+import { copyInSlices } from '../store/next-task';
 import type { EngineState } from './engine-state';
-import { GenerationInsight } from './generation-insight';
+import { GenerationInsight, type InsightFigures } from './generation-insight';
 import type { UiSettings } from './settings';
 
 /** One generation as the output shows it. A new object whenever new chunks are shown. */
@@ -29,6 +30,13 @@ export interface GenerationView {
  * frame is 30 KB/s at 60 frames a second, several times what the engine writes.
  */
 export const FRAME_BYTES = 512;
+
+/**
+ * The live figures (speed, the experts' load, entropy, bits) are refreshed at most this often, in a
+ * frame of their own that shows no new text. Refreshed with every frame's text, they redrew two
+ * charts and the legend each frame, and made the longest frames longer; a person reads them at this pace.
+ */
+export const FIGURES_EVERY_MS = 250;
 
 /** The first `n` bytes of a chunk and the rest, each with the chunk's stats. */
 function splitChunk(c: ByteChunk, n: number): [ByteChunk, ByteChunk] {
@@ -55,8 +63,14 @@ export class EngineController implements ReactiveController {
   stopping = false;
   error?: string;
   run?: GenerationView;
+  /** The figures as shown, refreshed at most every FIGURES_EVERY_MS while a run streams. */
   stats?: EngineStats;
-  insight?: GenerationInsight;
+  insight?: InsightFigures;
+  /** The figures of all the text shown so far. */
+  private live?: GenerationInsight;
+  private liveStats?: EngineStats;
+  private figuresAt = -Infinity;
+  private figuresTimer?: ReturnType<typeof setTimeout>;
   private nextRun = 1;
   /** Ends the run under way: Stop, or the page letting this controller go. */
   private abort?: AbortController;
@@ -74,6 +88,7 @@ export class EngineController implements ReactiveController {
 
   hostDisconnected(): void {
     this.abort?.abort();
+    clearTimeout(this.figuresTimer);
   }
 
   /** Loads verified bytes into the engine. Rejects with the engine's message when it refuses them. */
@@ -82,8 +97,10 @@ export class EngineController implements ReactiveController {
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      // A copy: the engine may take the buffer it is given (a worker's does), and the caller stores these bytes.
-      this.loaded = await this.state.engine.load(bytes.slice().buffer, backend);
+      // A copy: the engine may take the buffer it is given (a worker's does), and the caller stores
+      // these bytes. Made a slice at a time: 2.6 MB copied at once was one long main-thread task.
+      const copy = await copyInSlices(bytes);
+      this.loaded = await this.state.engine.load(copy.buffer as ArrayBuffer, backend);
       performance.mark(MARK_READY);
       return this.loaded;
     } finally {
@@ -95,7 +112,19 @@ export class EngineController implements ReactiveController {
   /** Shows what has arrived since the last frame, up to FRAME_BYTES (all of it in a hidden tab, which draws nothing). */
   private show = (): void => {
     this.frameAsked = false;
-    if (!this.run || this.pending.length === 0) return;
+    if (!this.run || !this.live) return;
+    const now = performance.now();
+    const behind = this.live.bytes > (this.insight?.bytes ?? 0);
+    if (behind && now - this.figuresAt >= FIGURES_EVERY_MS) {
+      this.figuresAt = now;
+      this.showFigures();
+      if (this.pending.length > 0) this.askFrame(); // the text waits one frame
+      return;
+    }
+    if (this.pending.length === 0) {
+      if (behind) this.askFiguresLater();
+      return;
+    }
     const chunks = this.run.chunks as ByteChunk[];
     let bytes = this.run.bytes;
     let budget = document.visibilityState === 'hidden' ? Infinity : FRAME_BYTES;
@@ -106,13 +135,30 @@ export class EngineController implements ReactiveController {
       chunks.push(c);
       bytes += c.bytes.length;
       budget -= c.bytes.length;
-      this.insight!.add(c);
-      this.stats = c.stats;
+      this.live!.add(c);
+      this.liveStats = c.stats;
     }
     this.run = { ...this.run, bytes, reading: undefined };
     this.host.requestUpdate();
     if (this.pending.length > 0) this.askFrame();
+    else this.askFiguresLater();
   };
+
+  /** A frame for the figures once they are due: text that stops coming leaves them up to date. */
+  private askFiguresLater(): void {
+    if (this.figuresTimer !== undefined) return;
+    const wait = Math.max(0, this.figuresAt + FIGURES_EVERY_MS - performance.now());
+    this.figuresTimer = setTimeout(() => {
+      this.figuresTimer = undefined;
+      this.askFrame();
+    }, wait);
+  }
+
+  private showFigures(): void {
+    this.stats = this.liveStats;
+    this.insight = this.live!.snapshot();
+    this.host.requestUpdate();
+  }
 
   private askFrame(): void {
     if (this.frameAsked) return;
@@ -130,8 +176,11 @@ export class EngineController implements ReactiveController {
     this.abort = new AbortController();
     this.error = undefined;
     this.stats = undefined;
+    this.liveStats = undefined;
     this.pending = [];
-    this.insight = new GenerationInsight(this.loaded.info.config.experts);
+    this.live = new GenerationInsight(this.loaded.info.config.experts);
+    this.insight = this.live.snapshot();
+    this.figuresAt = -Infinity;
     this.run = { id, prompt, chunks: [], bytes: 0 };
     this.host.requestUpdate();
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
@@ -148,7 +197,7 @@ export class EngineController implements ReactiveController {
       for (;;) {
         const next = await gen.next();
         if (next.done) {
-          this.stats = next.value;
+          this.liveStats = next.value;
           done = { reason: next.value.reason, stats: next.value, shownMs: 0 };
           break;
         }
@@ -161,14 +210,17 @@ export class EngineController implements ReactiveController {
       }
     } catch (e) {
       this.error = (e as Error).message;
-      done = { reason: 'failed', stats: this.stats ?? null, shownMs: 0 };
+      done = { reason: 'failed', stats: this.liveStats ?? null, shownMs: 0 };
     }
     // The last bytes, at the frames' pace: the status's time is when the user saw them.
     while (this.pending.length > 0) await new Promise<void>((resolve) => nextFrame(resolve));
     this.show(); // nothing left, unless a hidden tab's timer came first
+    this.showFigures(); // the run's final figures
     await this.host.updateComplete;
     performance.mark(MARK_LAST_BYTE);
     done!.shownMs = performance.now() - t0;
+    clearTimeout(this.figuresTimer);
+    this.figuresTimer = undefined;
     this.run = { ...this.run, reading: undefined, done };
     this.running = false;
     this.stopping = false;

@@ -4,6 +4,16 @@ import type { ByteChunk } from '../engine/protocol';
 
 export const RECENT_BYTES = 64;
 
+/** The figures as shown: a still copy, so what shows them changes only when a new one is taken. */
+export interface InsightFigures {
+  bytes: number;
+  shares: number[];
+  evenness: number | null;
+  recentEntropy: number[];
+  lastBits: number | null;
+  meanBits: number | null;
+}
+
 export class GenerationInsight {
   readonly expertCounts: Uint32Array;
   /** Entropy (bits) of the model's distribution at each of the last RECENT_BYTES bytes, oldest first. */
@@ -48,5 +58,9 @@ export class GenerationInsight {
     let h = 0;
     for (const p of this.shares) if (p > 0) h -= p * Math.log(p);
     return h / Math.log(this.experts);
+  }
+
+  snapshot(): InsightFigures {
+    return { bytes: this.bytes, shares: this.shares, evenness: this.evenness, recentEntropy: this.recentEntropy, lastBits: this.lastBits, meanBits: this.meanBits };
   }
 }

@@ -4,7 +4,9 @@
 // in view (and a margin) as runs of one expert's bytes; a segment that scrolls away goes back to
 // plain text, so the number of elements stays bounded however long the output grows. A segment
 // that starts a line is a block of its own, so appending to the last one lays out that block
-// alone, not every coloured run above it.
+// alone, not every coloured run above it. The view follows the end without reading layout after
+// writing it: both whether the reader is at the end and the scroll to the end are worked out once
+// the browser has laid the new text out (a ResizeObserver's callback).
 import { LitElement, type PropertyValues, css, html } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { Utf8Stream } from '../engine/protocol';
@@ -16,6 +18,8 @@ import { controls } from './theme';
 export const SEGMENT_CHARS = 512;
 /** A text with no line break is cut into inline segments of this size at most. */
 const MAX_INLINE_CHARS = 4 * SEGMENT_CHARS;
+/** Within this many pixels of the end, the reader is following it. */
+const FOLLOW_SLACK_PX = 24;
 
 interface Segment {
   el: HTMLSpanElement;
@@ -31,6 +35,8 @@ export class SomaOutput extends LitElement {
   @property({ attribute: false }) run?: GenerationView;
   @property({ type: Boolean }) colored = false;
   @query('#text') private box!: HTMLElement;
+  /** The text itself, inside the scrolling box: its height grows as the text does. */
+  @query('#content') private content!: HTMLElement;
   private shownRun = -1;
   private shownChunks = 0;
   private decoder = new Utf8Stream();
@@ -38,6 +44,12 @@ export class SomaOutput extends LitElement {
   private lastExpert = -1;
   private flushed = false;
   private observer?: IntersectionObserver;
+  private resizes?: ResizeObserver;
+  /** The reader is at the end: new text scrolls into view. */
+  private following = true;
+  private scrolled = false;
+  /** The box's scroll height when the text last changed size. */
+  private lastHeight = 0;
 
   static override styles = [
     controls,
@@ -56,7 +68,10 @@ export class SomaOutput extends LitElement {
       .block {
         display: block; /* begins after a line break, so the break it makes was in the text already */
       }
-      #text:empty::before {
+      .block.painted {
+        will-change: transform;
+      }
+      #content:empty::before {
         content: 'The generated text appears here.';
         color: var(--muted);
       }
@@ -72,6 +87,8 @@ export class SomaOutput extends LitElement {
     super.disconnectedCallback();
     this.observer?.disconnect();
     this.observer = undefined;
+    this.resizes?.disconnect();
+    this.resizes = undefined;
   }
 
   protected override firstUpdated(): void {
@@ -86,6 +103,18 @@ export class SomaOutput extends LitElement {
       },
       { root: this.box, rootMargin: '100px 0px' },
     );
+    // Called after layout: reading the box's geometry here forces nothing, and the scroll needs no new
+    // layout. A scroll since the last call (the reader's, or ours) says whether to follow, measured
+    // against the text as it was then, before what was just added.
+    this.resizes = new ResizeObserver(() => {
+      if (this.scrolled) this.following = this.lastHeight - this.box.scrollTop - this.box.clientHeight < FOLLOW_SLACK_PX;
+      this.scrolled = false;
+      if (this.following) this.box.scrollTop = this.box.scrollHeight;
+      this.lastHeight = this.box.scrollHeight;
+    });
+    this.resizes.observe(this.content);
+    // Only noted: a read here could come after the segments' repaint and force a layout.
+    this.box.addEventListener('scroll', () => (this.scrolled = true), { passive: true });
   }
 
   /** Shows a segment coloured when colour is on and it is in view, else as one text node. */
@@ -93,6 +122,7 @@ export class SomaOutput extends LitElement {
     const want = this.colored && seg.visible;
     if (want === seg.painted && !force) return;
     seg.painted = want;
+    seg.el.classList.toggle('painted', want);
     if (!want) {
       seg.el.replaceChildren(seg.text);
       return;
@@ -113,7 +143,7 @@ export class SomaOutput extends LitElement {
     const el = document.createElement('span');
     if (block) el.className = 'block';
     el.append('');
-    this.box.append(el);
+    this.content.append(el);
     // A new segment starts where the reader is when they follow the end, so it starts in view.
     const seg: Segment = { el, text: '', experts: [], runs: [], visible: true, painted: false };
     this.segments.push(seg);
@@ -149,12 +179,12 @@ export class SomaOutput extends LitElement {
 
   private restart(run: GenerationView): void {
     this.observer?.disconnect();
-    this.box.replaceChildren();
+    this.content.replaceChildren();
     if (run.prompt) {
       const prompt = document.createElement('span');
       prompt.className = 'prompt';
       prompt.textContent = run.prompt;
-      this.box.append(prompt);
+      this.content.append(prompt);
     }
     this.shownRun = run.id;
     this.shownChunks = 0;
@@ -162,6 +192,8 @@ export class SomaOutput extends LitElement {
     this.segments = [];
     this.lastExpert = -1;
     this.flushed = false;
+    this.following = true;
+    this.scrolled = false;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -169,7 +201,6 @@ export class SomaOutput extends LitElement {
     const run = this.run;
     if (!changed.has('run') || !run) return;
     if (run.id !== this.shownRun) this.restart(run);
-    const atBottom = this.box.scrollHeight - this.box.scrollTop - this.box.clientHeight < 24;
     for (; this.shownChunks < run.chunks.length; this.shownChunks++) {
       const { bytes, experts } = run.chunks[this.shownChunks];
       // Runs of bytes from one expert are one run of text. A character split between two
@@ -185,11 +216,10 @@ export class SomaOutput extends LitElement {
       this.appendText(this.decoder.end(), this.lastExpert);
       this.flushed = true;
     }
-    if (atBottom) this.box.scrollTop = this.box.scrollHeight;
   }
 
   override render() {
-    return html`<div id="text" class="text-box ${this.colored ? 'colored' : ''}" role="region" aria-label="Generated text" tabindex="0"></div>`;
+    return html`<div id="text" class="text-box ${this.colored ? 'colored' : ''}" role="region" aria-label="Generated text" tabindex="0"><div id="content"></div></div>`;
   }
 }
 

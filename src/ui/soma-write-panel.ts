@@ -6,7 +6,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { EngineStats, ModelInfo } from '../engine/protocol';
 import type { GenerationView } from './engine-controller';
-import type { GenerationInsight } from './generation-insight';
+import type { InsightFigures } from './generation-insight';
 import type { SomaOutput } from './soma-output';
 import type { SomaPrompt } from './soma-prompt';
 import { controls, panel } from './theme';
@@ -25,7 +25,7 @@ export class SomaWritePanel extends LitElement {
   @property({ attribute: false }) info?: ModelInfo;
   @property({ attribute: false }) run?: GenerationView;
   @property({ attribute: false }) stats?: EngineStats;
-  @property({ attribute: false }) insight?: GenerationInsight;
+  @property({ attribute: false }) insight?: InsightFigures;
   @property({ type: Number }) memoryBytes?: number;
   @property({ type: Boolean }) running = false;
   @property({ type: Boolean }) stopping = false;

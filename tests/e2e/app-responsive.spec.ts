@@ -3,7 +3,7 @@
 // once, a long prompt is read with progress, and the status's timing is what the user saw. The
 // bounds are generous (the app benchmark prints the real figures, src/cli/bench-app.ts).
 import { type Page, expect, test } from '@playwright/test';
-import { FRAME_BYTES } from '../../src/ui/engine-controller';
+import { FIGURES_EVERY_MS, FRAME_BYTES } from '../../src/ui/engine-controller';
 import { output, status, waitReady } from './app-helpers';
 
 /** Starts watching the main thread: the largest gap between animation frames, and long tasks. */
@@ -122,6 +122,101 @@ test('with colour by expert and frames coming slowly, each frame shows at most F
   // A page that shows all that came since the last frame adds thousands in a slow one. (+1: the prompt.)
   expect(most, 'characters one animation frame added to the output').toBeLessThanOrEqual(FRAME_BYTES + 1);
   expect(await output(page).evaluate((el) => el.querySelectorAll('*').length)).toBeLessThan(5000);
+});
+
+test('with colour by expert, each coloured segment in view is a layer of its own, so a frame repaints only the one that grows', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Length (bytes)').fill('20000');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const layers = () =>
+    output(page).evaluate((box) => {
+      const blocks = [...box.querySelectorAll('span.block')];
+      const layered = blocks.filter((b) => getComputedStyle(b).willChange.includes('transform'));
+      const inView = (b: Element) => {
+        const r = b.getBoundingClientRect();
+        const v = box.getBoundingClientRect();
+        return r.bottom > v.top && r.top < v.bottom;
+      };
+      return { blocks: blocks.length, layered: layered.length, inViewLayered: blocks.filter(inView).every((b) => layered.includes(b)) };
+    });
+  const coloured = await layers();
+  expect(coloured.blocks).toBeGreaterThan(5);
+  expect(coloured.inViewLayered).toBe(true);
+  // Only the segments in view (and a margin) are layers: their number does not grow with the output.
+  expect(coloured.layered).toBeGreaterThan(0);
+  expect(coloured.layered).toBeLessThan(coloured.blocks);
+  await page.getByLabel('colour by expert').uncheck();
+  expect((await layers()).layered).toBe(0);
+});
+
+test('while a long output streams, the live figures change at most every FIGURES_EVERY_MS, never in a frame that adds text', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Length (bytes)').fill('20000');
+  // An observer on the output's text and one on the figures: callbacks within a millisecond are one frame's changes.
+  await page.evaluate(() => {
+    const app = document.querySelector('soma-app')!.shadowRoot!;
+    const panel = app.querySelector('soma-write-panel')!.shadowRoot!;
+    const w = window as unknown as { __batches: { at: number; text: boolean; figures: boolean }[] };
+    const text = panel.querySelector('soma-output')!.shadowRoot!.querySelector('#text')!;
+    const figures = panel.querySelector('soma-stats-bar')!.shadowRoot!;
+    w.__batches = [];
+    const watch = (root: Node, key: 'text' | 'figures') =>
+      new MutationObserver(() => w.__batches.push({ at: performance.now(), text: key === 'text', figures: key === 'figures' })).observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+    watch(text, 'text');
+    watch(figures, 'figures');
+  });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const batches = await page.evaluate(() => (window as unknown as { __batches: { at: number; text: boolean; figures: boolean }[] }).__batches);
+  const frames: { at: number; text: boolean; figures: boolean }[] = [];
+  for (const b of batches.filter((b) => b.text || b.figures)) {
+    const last = frames.at(-1);
+    if (last && b.at - last.at < 1) [last.text, last.figures] = [last.text || b.text, last.figures || b.figures];
+    else frames.push({ ...b });
+  }
+  const figureFrames = frames.filter((f) => f.figures);
+  expect(frames.filter((f) => f.text).length).toBeGreaterThan(20);
+  expect(figureFrames.length).toBeGreaterThan(1);
+  expect(frames.filter((f) => f.text && f.figures), 'frames that changed the text and the figures').toEqual([]);
+  // Between two refreshes while it streamed, at least the period (the click's empty figures and the run's final ones aside).
+  const gaps = figureFrames.slice(1).map((f, i) => f.at - figureFrames[i].at).slice(1, -1);
+  expect(gaps.length).toBeGreaterThan(0);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(FIGURES_EVERY_MS - 20);
+});
+
+test('the output follows the end without forcing layout, and a reader who scrolls up stays where they are', async ({ page }) => {
+  await page.goto('/');
+  await waitReady(page);
+  await page.getByLabel('colour by expert').check();
+  await page.getByLabel('Length (bytes)').fill('20000');
+  await slowMainThread(page);
+  // Long animation frames say how long their scripts spent on style and layout they forced.
+  await page.evaluate(() => {
+    const w = window as unknown as { __forcedFrames: number };
+    w.__forcedFrames = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as { scripts: { invoker: string; forcedStyleAndLayoutDuration: number }[] }[])
+        if (e.scripts.some((s) => s.invoker === 'FrameRequestCallback' && s.forcedStyleAndLayoutDuration > 0)) w.__forcedFrames++;
+    }).observe({ type: 'long-animation-frame' });
+  });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  const box = output(page);
+  const fromEnd = () => box.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  expect(await fromEnd()).toBeLessThan(24);
+  // The page used to read the scroll height after writing every frame's text: a forced layout a frame.
+  expect(await page.evaluate(() => (window as unknown as { __forcedFrames: number }).__forcedFrames)).toBeLessThanOrEqual(2);
+
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect.poll(() => box.evaluate((el) => el.scrollHeight > el.clientHeight * 2), { timeout: 30_000 }).toBe(true);
+  await box.evaluate((el) => (el.scrollTop = 0));
+  await expect(status(page)).toContainText('Generated 20,000 bytes', { timeout: 60_000 });
+  expect(await box.evaluate((el) => el.scrollTop)).toBe(0);
 });
 
 for (const how of ['Stop', 'Escape'] as const)

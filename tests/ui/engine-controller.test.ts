@@ -1,7 +1,7 @@
 // EngineController (Write) over a scripted engine: the page's engine state while it loads and
 // writes, chunks shown a frame at a time, Stop, and the engine's refusals and failures.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EngineController } from '../../src/ui/engine-controller';
+import { EngineController, FIGURES_EVERY_MS, FRAME_BYTES } from '../../src/ui/engine-controller';
 import { EngineState } from '../../src/ui/engine-state';
 import { DEFAULT_SETTINGS } from '../../src/ui/settings';
 import { FakeEngine, chunkOf, fakeHost, settle, stubPage } from './fake-engine';
@@ -59,11 +59,43 @@ describe('EngineController', () => {
     g.stream.push(chunkOf('cat ', 4));
     g.stream.push(chunkOf('sat', 7));
     await settle(); // a frame
-    expect([controller.run?.bytes, controller.run?.chunks.length, controller.run?.reading, controller.stats?.generated]).toEqual([7, 2, undefined, 7]);
+    expect([controller.run?.bytes, controller.run?.chunks.length, controller.run?.reading]).toEqual([7, 2, undefined]);
+    await settle(); // the figures' own frame
+    expect([controller.stats?.generated, controller.insight?.bytes]).toEqual([7, 7]);
     g.stream.end(done(7));
     await writing;
     expect(controller.run?.done).toMatchObject({ reason: 'length', stats: { generated: 7 } });
     expect([controller.running, state.activity, controller.error]).toEqual([false, 'idle', undefined]);
+  });
+
+  it('refreshes the figures at most every FIGURES_EVERY_MS, each time in a frame that shows no new text, and ends with the final ones', async () => {
+    const { controller, host, engine } = await loaded();
+    const seen: { at: number; bytes: number; figures: unknown }[] = [];
+    const update = host.requestUpdate.bind(host);
+    host.requestUpdate = () => {
+      update();
+      seen.push({ at: performance.now(), bytes: controller.run?.bytes ?? 0, figures: controller.insight });
+    };
+    const writing = controller.generate('', DEFAULT_SETTINGS);
+    const g = engine.generations[0];
+    await g.stream.read();
+    let generated = 0;
+    for (let i = 0; i < 30; i++) {
+      g.stream.push(chunkOf('x'.repeat(FRAME_BYTES), (generated += FRAME_BYTES)));
+      await new Promise((r) => setTimeout(r, 20)); // the engine writes for longer than one refresh period
+    }
+    g.stream.end(done(generated));
+    await writing;
+    const changes = seen.filter((s, i) => i > 0 && s.figures !== seen[i - 1].figures);
+    const textFrames = seen.filter((s, i) => i > 0 && s.bytes !== seen[i - 1].bytes);
+    expect(textFrames.length).toBeGreaterThanOrEqual(30);
+    expect(changes.length).toBeGreaterThan(1);
+    // No frame showed new text and new figures together.
+    expect(seen.filter((s, i) => i > 0 && s.bytes !== seen[i - 1].bytes && s.figures !== seen[i - 1].figures)).toEqual([]);
+    // Between two refreshes while it streamed, at least the period (the run's final figures aside).
+    const gaps = changes.slice(0, -1).map((c, i) => (i === 0 ? Infinity : c.at - changes[i - 1].at));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(FIGURES_EVERY_MS - 5);
+    expect([controller.stats?.generated, controller.insight?.bytes]).toEqual([generated, generated]);
   });
 
   it("aborts its run's signal once on Stop, and ends the run as stopped", async () => {

@@ -139,3 +139,34 @@ describe('getting the weights into the page', () => {
     expect(run.controller.phase).toBe('ready');
   });
 });
+
+describe('the download at start-up', () => {
+  it('shows its progress a few times, not once for every chunk of the body', async () => {
+    let updates = 0;
+    const counting = { ...host, requestUpdate: () => void updates++ };
+    const chunks = 200;
+    const step = Math.ceil(good.length / chunks);
+    const body = () =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let at = 0; at < good.length; at += step) c.enqueue(good.slice(at, at + step));
+          c.close();
+        },
+      });
+    const setup: WeightsSetup = {
+      store: new WeightsStore(memoryKv()),
+      url: 'soma.bin',
+      shipped: await idOf(good),
+      fromFile: false,
+      load: idOf,
+      fetch: (async () => new Response(body(), { headers: { 'content-length': String(good.length) } })) as typeof fetch,
+    };
+    const controller = new WeightsController(counting, setup);
+    await controller.start();
+    expect(controller.phase).toBe('ready');
+    expect(controller.progress).toEqual({ loaded: good.length, total: good.length });
+    // The phases say themselves (checking, downloading, verifying, loading, ready, stored) plus a
+    // few progress updates; one update per chunk would be over 200.
+    expect(updates).toBeLessThan(20);
+  });
+});
