@@ -151,9 +151,10 @@ function nativeBinary(): string {
 
 /** The native program's arguments up to N: the weights (as a raw file in the temp folder) and the config. */
 function nativeArgs(file: SomaFile): string[] {
+  const c = file.config;
+  if (c.layer2Recurrence !== 'full') throw new Error(`bench/native/step.c computes a layer 2 with the full recurrence; this model's is '${c.layer2Recurrence}'`);
   const raw = join(tmpdir(), `soma-bench-${process.pid}.raw`);
   writeFileSync(raw, new Uint8Array(file.weights.buffer, file.weights.byteOffset, file.weights.byteLength));
-  const c = file.config;
   return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, DECODER_INPUTS.indexOf(c.decoderInput), c.bos].map(String);
 }
 
@@ -232,8 +233,8 @@ async function trainerTokS(file: SomaFile, threads: number): Promise<{ tokS: num
  * makes. CPU time, so that a busy machine moves it less than wall time.
  */
 async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: number; calls: number }[]> {
-  const { batch, window, eps, rowRounds, unitRounds } = TRAIN_DEFAULTS;
-  const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1 });
+  const { batch, window, eps, rowRounds, unitRounds, l2Units } = TRAIN_DEFAULTS;
+  const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1, l2Units });
   const K = file.config.experts;
   let seed = 1;
   const cpuMs = (f: () => void) => {
@@ -252,11 +253,14 @@ async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: 
   const row = median(() => cpuMs(() => shard.evaluate(seed++, 'rows', eps)));
   const unit = median(() => cpuMs(() => shard.evaluate(seed++, 'units', eps)));
   const readAndRow = median(() => (stale(), cpuMs(() => shard.evaluate(seed++, 'rows', eps))));
+  // Layer-2 unit steps exist for a layer 2 with the element-wise recurrence; shown at one round per cycle.
+  const layer2 = file.config.layer2Recurrence === 'unit' ? [{ name: `layer-2 unit steps (${l2Units} units per expert, cached layer-1 outputs)`, ms: median(() => cpuMs(() => shard.evaluate(seed++, 'l2units', eps))), calls: 1 }] : [];
   return [
     { name: 'trunk step (a ± pair of full passes)', ms: trunk, calls: 1 },
     { name: 'reading a window into the cache (one pass)', ms: Math.max(0, readAndRow - row), calls: 1 },
     { name: 'row steps (cached features)', ms: row, calls: rowRounds },
     { name: 'unit steps (cached features)', ms: unit, calls: unitRounds },
+    ...layer2,
   ];
 }
 
