@@ -233,8 +233,8 @@ async function trainerTokS(file: SomaFile, threads: number): Promise<{ tokS: num
  * call of each kind of step on one in-thread shard (median of 5 calls), times the calls a cycle
  * makes. CPU time, so that a busy machine moves it less than wall time.
  */
-async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: number; calls: number }[]> {
-  const { batch, window, eps, rowRounds, unitRounds, l2Units } = TRAIN_DEFAULTS;
+async function trainerCycleProfile(file: SomaFile, l2Units: number): Promise<{ name: string; ms: number; calls: number }[]> {
+  const { batch, window, eps, rowRounds, unitRounds } = TRAIN_DEFAULTS;
   const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1, l2Units });
   const K = file.config.experts;
   let seed = 1;
@@ -266,8 +266,8 @@ async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: 
 }
 
 /** Logs where a training cycle's time goes; returns a cycle's CPU ms. */
-async function logCycle(file: SomaFile, log: (s: string) => void): Promise<number> {
-  const cycle = await trainerCycleProfile(file);
+async function logCycle(file: SomaFile, log: (s: string) => void, l2Units = TRAIN_DEFAULTS.l2Units): Promise<number> {
+  const cycle = await trainerCycleProfile(file, l2Units);
   const cycleMs = cycle.reduce((sum, p) => sum + p.ms * p.calls, 0);
   log(`where a training cycle's time goes (one shard, CPU ms per call × calls per cycle, the trainer's defaults):`);
   for (const p of cycle) log(`  ${p.name.padEnd(62)} ${p.ms.toFixed(1).padStart(6)} × ${p.calls}  ${((100 * p.ms * p.calls) / cycleMs).toFixed(0).padStart(3)}%`);
@@ -276,9 +276,9 @@ async function logCycle(file: SomaFile, log: (s: string) => void): Promise<numbe
 }
 
 /** `--cycle`: the cycle profile alone (no engines), for any model, a layer 2 with the element-wise recurrence included. */
-async function cycleOnly(file: SomaFile): Promise<void> {
+async function cycleOnly(file: SomaFile, l2Units: number): Promise<void> {
   console.log(`soma bench --cycle: ${file.config.experts} experts, H ${file.config.expertHidden}, layer 2 '${file.config.layer2Recurrence}', decoder input ${file.config.decoderInput}`);
-  await logCycle(file, console.log);
+  await logCycle(file, console.log, l2Units);
 }
 
 /** A fresh seeded model of the default weights' config with the given layer-2 recurrence: a cycle's cost does not depend on the values. */
@@ -302,10 +302,11 @@ const PART_NAMES: Record<Exclude<keyof StepProfile, 'bytes'>, string> = {
 };
 
 export async function bench(argv: string[]): Promise<void> {
-  const a = parseArgs(argv, { values: ['bytes', 'weights', 'trainer-threads', 'layer2-recurrence'], booleans: ['json', 'no-browser', 'trainer', 'cycle'] });
+  const a = parseArgs(argv, { values: ['bytes', 'weights', 'trainer-threads', 'layer2-recurrence', 'l2-units'], booleans: ['json', 'no-browser', 'trainer', 'cycle'] });
   if (a.positionals.length) throw new UsageError('bench takes no positional arguments');
-  if (a.flags.has('cycle')) return cycleOnly(a.flags.has('layer2-recurrence') ? await withRecurrence(stringFlag(a, 'layer2-recurrence')!) : await loadWeights(stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS));
-  if (a.flags.has('layer2-recurrence')) throw new UsageError('--layer2-recurrence goes with --cycle');
+  const l2Units = numberFlag(a, 'l2-units', TRAIN_DEFAULTS.l2Units, 1, 1e9, true);
+  if (a.flags.has('cycle')) return cycleOnly(a.flags.has('layer2-recurrence') ? await withRecurrence(stringFlag(a, 'layer2-recurrence')!) : await loadWeights(stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS), l2Units);
+  if (a.flags.has('layer2-recurrence') || a.flags.has('l2-units')) throw new UsageError('--layer2-recurrence and --l2-units go with --cycle');
   const n = numberFlag(a, 'bytes', 20_000, 1_000, 10_000_000, true);
   const trainerThreads = numberFlag(a, 'trainer-threads', 2, 1, 64, true);
   if (a.flags.has('trainer-threads') && !a.flags.has('trainer')) throw new UsageError('--trainer-threads goes with --trainer');

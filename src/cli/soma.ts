@@ -20,7 +20,8 @@ const USAGE = `usage: soma <command> [options]
   init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
   bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
                                                              --trainer: trainer throughput vs native C
-  bench --cycle [--weights FILE | --layer2-recurrence full|unit]  where a training cycle's CPU time goes, alone
+  bench --cycle [--weights FILE | --layer2-recurrence full|unit] [--l2-units U]
+                                                             where a training cycle's CPU time goes, alone
   train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (train --help: every setting)
   tune FILE --out OUT.bin [--seconds S --weights FILE --kernels native|wasm --seed N ...]
                                                              fine-tune on FILE's first 90% (SPSA),
