@@ -35,7 +35,7 @@ export const SETTINGS = {
   rowRounds: { help: 'row steps (each decoder output row perturbed apart, on cached features) after those', train: 8, tune: 8, min: 0, max: NO_MAX, integer: true },
   rowLr: { help: "the row steps' initial step size", train: 3e-3, tune: 3e-3, min: Number.MIN_VALUE, max: NO_MAX },
   l2Rounds: { help: "layer-2 unit steps (each unit's gate weights perturbed apart, on cached layer-1 outputs; layer2Recurrence 'unit' only) after those", train: 0, tune: 0, min: 0, max: NO_MAX, integer: true },
-  l2Units: { help: 'units of each expert the layer-2 unit steps estimate per round (consecutive, from a seeded offset; at most H)', train: 8, min: 1, max: NO_MAX, integer: true },
+  l2Units: { help: 'units of each expert the layer-2 unit steps estimate per round (consecutive, from a seeded offset; at most H: 32 is all of the default model, which learned more than 8 in docs/training.md)', train: 32, min: 1, max: NO_MAX, integer: true },
   l2Lr: { help: "the layer-2 unit steps' initial step size", train: 2e-3, tune: 2e-3, min: Number.MIN_VALUE, max: NO_MAX },
   teacherWeight: { help: "α: the weight of a byte 5-gram teacher's soft targets in the loss (teacher.ts; 0: the next byte alone)", train: 0, min: 0, max: 1 },
   balance: { help: 'router-bias nudge toward equal expert load, per trunk step', train: 2e-3, tune: 0, min: 0, max: NO_MAX },
