@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DECODER_INPUTS } from '../model/config';
+import { DECODER_INPUTS, LAYER2_RECURRENCES, type Layer2Recurrence } from '../model/config';
+import { initWeights } from '../model/init';
 import type { SomaFile } from '../model/format';
 import type { Backend } from '../model/kernels';
 import type { GenerateRequest } from '../engine/protocol';
@@ -151,9 +152,10 @@ function nativeBinary(): string {
 
 /** The native program's arguments up to N: the weights (as a raw file in the temp folder) and the config. */
 function nativeArgs(file: SomaFile): string[] {
+  const c = file.config;
+  if (c.layer2Recurrence !== 'full') throw new Error(`bench/native/step.c computes a layer 2 with the full recurrence; this model's is '${c.layer2Recurrence}'`);
   const raw = join(tmpdir(), `soma-bench-${process.pid}.raw`);
   writeFileSync(raw, new Uint8Array(file.weights.buffer, file.weights.byteOffset, file.weights.byteLength));
-  const c = file.config;
   return [raw, c.embed, c.routerHidden, c.experts, c.expertHidden, c.mlpHidden, DECODER_INPUTS.indexOf(c.decoderInput), c.bos].map(String);
 }
 
@@ -231,9 +233,9 @@ async function trainerTokS(file: SomaFile, threads: number): Promise<{ tokS: num
  * call of each kind of step on one in-thread shard (median of 5 calls), times the calls a cycle
  * makes. CPU time, so that a busy machine moves it less than wall time.
  */
-async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: number; calls: number }[]> {
+async function trainerCycleProfile(file: SomaFile, l2Units: number): Promise<{ name: string; ms: number; calls: number }[]> {
   const { batch, window, eps, rowRounds, unitRounds } = TRAIN_DEFAULTS;
-  const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1 });
+  const shard = await makeShard({ config: file.config, theta: file.weights, text: trainerText(), batch, window, seed: 1, l2Units });
   const K = file.config.experts;
   let seed = 1;
   const cpuMs = (f: () => void) => {
@@ -252,12 +254,39 @@ async function trainerCycleProfile(file: SomaFile): Promise<{ name: string; ms: 
   const row = median(() => cpuMs(() => shard.evaluate(seed++, 'rows', eps)));
   const unit = median(() => cpuMs(() => shard.evaluate(seed++, 'units', eps)));
   const readAndRow = median(() => (stale(), cpuMs(() => shard.evaluate(seed++, 'rows', eps))));
+  // Layer-2 unit steps exist for a layer 2 with the element-wise recurrence; shown at one round per cycle.
+  const layer2 = file.config.layer2Recurrence === 'unit' ? [{ name: `layer-2 unit steps (${l2Units} units per expert, cached layer-1 outputs)`, ms: median(() => cpuMs(() => shard.evaluate(seed++, 'l2units', eps))), calls: 1 }] : [];
   return [
     { name: 'trunk step (a ± pair of full passes)', ms: trunk, calls: 1 },
     { name: 'reading a window into the cache (one pass)', ms: Math.max(0, readAndRow - row), calls: 1 },
     { name: 'row steps (cached features)', ms: row, calls: rowRounds },
     { name: 'unit steps (cached features)', ms: unit, calls: unitRounds },
+    ...layer2,
   ];
+}
+
+/** Logs where a training cycle's time goes; returns a cycle's CPU ms. */
+async function logCycle(file: SomaFile, log: (s: string) => void, l2Units = TRAIN_DEFAULTS.l2Units): Promise<number> {
+  const cycle = await trainerCycleProfile(file, l2Units);
+  const cycleMs = cycle.reduce((sum, p) => sum + p.ms * p.calls, 0);
+  log(`where a training cycle's time goes (one shard, CPU ms per call × calls per cycle, the trainer's defaults):`);
+  for (const p of cycle) log(`  ${p.name.padEnd(62)} ${p.ms.toFixed(1).padStart(6)} × ${p.calls}  ${((100 * p.ms * p.calls) / cycleMs).toFixed(0).padStart(3)}%`);
+  log(`  ${'a cycle'.padEnd(62)} ${cycleMs.toFixed(0).padStart(6)} ms: ${((2 * TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.window * 1000) / cycleMs).toFixed(0)} training bytes per CPU-second`);
+  return cycleMs;
+}
+
+/** `--cycle`: the cycle profile alone (no engines), for any model, a layer 2 with the element-wise recurrence included. */
+async function cycleOnly(file: SomaFile, l2Units: number): Promise<void> {
+  console.log(`soma bench --cycle: ${file.config.experts} experts, H ${file.config.expertHidden}, layer 2 '${file.config.layer2Recurrence}', decoder input ${file.config.decoderInput}`);
+  await logCycle(file, console.log, l2Units);
+}
+
+/** A fresh seeded model of the default weights' config with the given layer-2 recurrence: a cycle's cost does not depend on the values. */
+async function withRecurrence(recurrence: string): Promise<SomaFile> {
+  if (!LAYER2_RECURRENCES.includes(recurrence as Layer2Recurrence)) throw new UsageError(`--layer2-recurrence must be one of ${LAYER2_RECURRENCES.join(', ')}`);
+  const base = await loadWeights(DEFAULT_WEIGHTS);
+  const config = { ...base.config, layer2Recurrence: recurrence as Layer2Recurrence };
+  return { ...base, config, weights: initWeights(config, 1) };
 }
 
 const tokS = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} tok/s` : 'skipped');
@@ -273,8 +302,11 @@ const PART_NAMES: Record<Exclude<keyof StepProfile, 'bytes'>, string> = {
 };
 
 export async function bench(argv: string[]): Promise<void> {
-  const a = parseArgs(argv, { values: ['bytes', 'weights', 'trainer-threads'], booleans: ['json', 'no-browser', 'trainer'] });
+  const a = parseArgs(argv, { values: ['bytes', 'weights', 'trainer-threads', 'layer2-recurrence', 'l2-units'], booleans: ['json', 'no-browser', 'trainer', 'cycle'] });
   if (a.positionals.length) throw new UsageError('bench takes no positional arguments');
+  const l2Units = numberFlag(a, 'l2-units', TRAIN_DEFAULTS.l2Units, 1, 1e9, true);
+  if (a.flags.has('cycle')) return cycleOnly(a.flags.has('layer2-recurrence') ? await withRecurrence(stringFlag(a, 'layer2-recurrence')!) : await loadWeights(stringFlag(a, 'weights') ?? DEFAULT_WEIGHTS), l2Units);
+  if (a.flags.has('layer2-recurrence') || a.flags.has('l2-units')) throw new UsageError('--layer2-recurrence and --l2-units go with --cycle');
   const n = numberFlag(a, 'bytes', 20_000, 1_000, 10_000_000, true);
   const trainerThreads = numberFlag(a, 'trainer-threads', 2, 1, 64, true);
   if (a.flags.has('trainer-threads') && !a.flags.has('trainer')) throw new UsageError('--trainer-threads goes with --trainer');
@@ -320,11 +352,7 @@ export async function bench(argv: string[]): Promise<void> {
     const nat = await nativeBatchTokS(file, t.batch, T);
     log(`  native C batched step (${T} process(es), B=${t.batch} each):     ${nat.toFixed(0)} tok/s`);
     log(`  trainer / native: ${(t.tokS / nat).toFixed(2)}x   (target ≥ 0.5x)`);
-    const cycle = await trainerCycleProfile(file);
-    const cycleMs = cycle.reduce((sum, p) => sum + p.ms * p.calls, 0);
-    log(`where a training cycle's time goes (one shard, CPU ms per call × calls per cycle, the trainer's defaults):`);
-    for (const p of cycle) log(`  ${p.name.padEnd(46)} ${p.ms.toFixed(1).padStart(6)} × ${p.calls}  ${((100 * p.ms * p.calls) / cycleMs).toFixed(0).padStart(3)}%`);
-    log(`  ${'a cycle'.padEnd(46)} ${cycleMs.toFixed(0).padStart(6)} ms: ${((2 * TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.window * 1000) / cycleMs).toFixed(0)} training bytes per CPU-second`);
+    const cycleMs = await logCycle(file, log);
     trainer = { trainer_tok_s: t.tokS, native_batch_tok_s: nat, trainer_threads: T, trainer_kernels: t.kernels, trainer_cycle_cpu_ms: cycleMs };
   }
   rmSync(join(tmpdir(), `soma-bench-${process.pid}.raw`), { force: true });

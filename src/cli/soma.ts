@@ -20,6 +20,8 @@ const USAGE = `usage: soma <command> [options]
   init [--out FILE] [--seed S]                               write a seeded, untrained soma.bin
   bench [--json] [--bytes N] [--trainer [--trainer-threads N]]  engine speed: Node, Chromium, native C;
                                                              --trainer: trainer throughput vs native C
+  bench --cycle [--weights FILE | --layer2-recurrence full|unit] [--l2-units U]
+                                                             where a training cycle's CPU time goes, alone
   train [--data DIR --out DIR --resume --threads N --minutes M ...]  SPSA training (train --help: every setting)
   tune FILE --out OUT.bin [--seconds S --weights FILE --kernels native|wasm --seed N ...]
                                                              fine-tune on FILE's first 90% (SPSA),
@@ -97,7 +99,7 @@ async function inspect(argv: string[]): Promise<void> {
   const p = f.provenance;
   console.log(`soma.bin v${f.version}, ${f.fileBytes} bytes, sha256 ${f.sha256}`);
   console.log(`params: ${paramCount(c)} (${((paramCount(c) * 4) / 1e6).toFixed(2)} MB fp32), ${flopsPerByte(c)} FLOPs/byte`);
-  console.log(`config: embed ${c.embed}, router LSTM ${c.routerHidden}, ${c.experts} experts × (2-layer LSTM ${c.expertHidden} + GELU MLP ${c.mlpHidden} reading ${c.decoderInput}), bos ${c.bos}`);
+  console.log(`config: embed ${c.embed}, router LSTM ${c.routerHidden}, ${c.experts} experts × (2-layer LSTM ${c.expertHidden}${c.layer2Recurrence === 'unit' ? ' (layer 2 element-wise: each unit reads its own state)' : ''} + GELU MLP ${c.mlpHidden} reading ${c.decoderInput}), bos ${c.bos}`);
   console.log(`trained: ${p.trained ? 'yes' : 'no'} — ${p.method}`);
   console.log(`steps: ${p.steps}, tokens: ${p.tokens}, corpus: ${p.corpus ?? 'none'}`);
   const val = p.valNatsPerChar ? Object.entries(p.valNatsPerChar).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ') : 'none';

@@ -18,6 +18,7 @@ export interface ShardSpec {
   seed: number;
   kernels?: 'native' | 'wasm';
   teacherWeight?: number; // α of the soft targets (src/train/teacher.ts); each shard fits its own teacher
+  l2Units?: number; // layer-2 unit steps: units of each expert per round (all when absent)
 }
 
 export interface ShardSnapshot {
@@ -50,7 +51,7 @@ export async function makeShard(spec: ShardSpec): Promise<Shard> {
   const alpha = spec.teacherWeight ?? 0;
   const teacher = alpha > 0 ? new Teacher(spec.text) : null;
   const soft = teacher ? (i: number, out: Float32Array, row: number) => teacher.target(i, alpha, out, row) : undefined;
-  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, soft);
+  return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, soft, spec.l2Units);
 }
 
 export function localShard(shard: Shard): ShardHandle {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_LIMITS, DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, paramCount, sameConfig, type SomaConfig } from '../model/config';
+import { CONFIG_LIMITS, DECODER_INPUTS, DEFAULT_CONFIG, type DecoderInput, LAYER2_RECURRENCES, type Layer2Recurrence, paramCount, sameConfig, type SomaConfig, withConfigDefaults } from '../model/config';
 import { type Provenance, readSoma, writeSoma } from '../model/format';
 import { initWeights } from '../model/init';
 import { describeDecoder, widenDecoder, widenError } from '../model/reshape';
@@ -52,7 +52,7 @@ function startingWeights(config: SomaConfig, seed: number, text: Uint8Array): Fl
 interface RunState extends SpsaState {
   wallSeconds: number;
   cfg: TrainConfig;
-  model?: SomaConfig; // the model's shape (absent in runs saved before it could change: DEFAULT_CONFIG with decoderInput 'h2')
+  model?: SomaConfig; // the model's shape (absent in runs saved before it could change: DEFAULT_CONFIG with decoderInput 'h2'; runModel)
   best: number;
   history: { step: number; tokens: number; val: Record<string, number> }[];
   snapshots: number[]; // training bytes at which a time-lapse snapshot was kept
@@ -61,6 +61,9 @@ interface RunState extends SpsaState {
   teacherSince?: number; // the step from which the loss had a teacher's soft targets (--teacher-weight)
   corpora?: { step: number; name: string }[]; // the texts the run read, each from the step it started on (--data may change on --resume)
 }
+
+/** A run's model: saved before the shape could change, DEFAULT_CONFIG with decoderInput 'h2'; a field saved before it existed takes its old default. */
+const runModel = (run: { model?: SomaConfig }): SomaConfig => (run.model ? (withConfigDefaults(run.model) as SomaConfig) : { ...DEFAULT_CONFIG, decoderInput: 'h2' });
 
 /** Time-lapse snapshots at log-spaced points: the start, then from 1M bytes of training text, each at twice the last. */
 const nextSnapshot = (run: RunState) => (run.snapshots?.length ? Math.max(1_000_000, 2 * run.snapshots.at(-1)!) : 0);
@@ -137,6 +140,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     cfg.headRounds ? `${cfg.headRounds} decoder-only steps` : '',
     cfg.unitRounds ? `${cfg.unitRounds} hidden-unit steps (${block}; lr ${cfg.unitLr})` : '',
     cfg.rowRounds ? `${cfg.rowRounds} output-row steps (likewise; lr ${cfg.rowLr})` : '',
+    cfg.l2Rounds ? `${cfg.l2Rounds} layer-2 unit steps (each unit's gate weights, recurrent weights and biases perturbed alone, its exact ± losses computed from the cached layer-1 outputs and the pass at θ; ${cfg.l2Units} units of each expert per round; lr ${cfg.l2Lr})` : '',
   ].filter(Boolean);
   return {
     trained: true,
@@ -149,6 +153,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       (cfg.teacherWeight > 0
         ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
         : '') +
+      (run.model?.layer2Recurrence === 'unit' ? ' Layer 2 of every expert has an element-wise recurrence (each unit reads its own previous state alone).' : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
       (run.init?.mlpHidden && run.init.mlpHidden !== run.model?.mlpHidden ? ` This run widened the decoder's hidden layer from ${run.init.mlpHidden} to ${run.model?.mlpHidden} units, the new units' output weights at zero (the same model at its start).` : '') +
       (run.widened ?? []).map((w) => ` At step ${w.step} this run widened its decoders from ${w.to === w.from ? '' : `${w.from} to `}${w.to}, the new weights' effect at zero (the same model at that step; the new units' input rows freshly initialised).`).join('') +
@@ -169,7 +174,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<SettingName> } {
   const keys = Object.keys(SETTINGS) as SettingName[];
-  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input', 'mlp-hidden'], booleans: ['resume', 'quiet', 'help'] });
+  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input', 'mlp-hidden', 'layer2-recurrence'], booleans: ['resume', 'quiet', 'help'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const given = new Set<SettingName>();
@@ -182,6 +187,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
 }
 
 export const TRAIN_USAGE = `usage: soma train [--data DIR] [--out DIR] [--resume | --init FILE] [--decoder-input h2|h2+h1+x|h2+h1+x+r] [--mlp-hidden M]
+                  [--layer2-recurrence full|unit] (a fresh run's layer 2: full matrix, or each unit its own state)
                   [--minutes M] [--stop-at STEP] [--quiet] [settings]
 settings (flag, default, meaning):
 ${settingsUsage()}
@@ -224,7 +230,9 @@ export async function train(argv: string[]): Promise<void> {
   const mlpHidden = a.flags.has('mlp-hidden') ? numberFlag(a, 'mlp-hidden', DEFAULT_CONFIG.mlpHidden, 1, CONFIG_LIMITS.mlpHidden, true) : undefined;
   // The decoder's shape as given: a fresh or --init run takes it; --resume widens the run's decoders to it.
   const decoderShape = (c: SomaConfig): SomaConfig => ({ ...c, ...(decoderInput ? { decoderInput: decoderInput as DecoderInput } : {}), ...(mlpHidden ? { mlpHidden } : {}) });
-  let config: SomaConfig = decoderShape(DEFAULT_CONFIG);
+  const recurrence = stringFlag(a, 'layer2-recurrence');
+  if (recurrence !== undefined && !LAYER2_RECURRENCES.includes(recurrence as Layer2Recurrence)) throw new UsageError(`--layer2-recurrence must be one of ${LAYER2_RECURRENCES.join(', ')}`);
+  let config: SomaConfig = { ...decoderShape(DEFAULT_CONFIG), ...(recurrence ? { layer2Recurrence: recurrence as Layer2Recurrence } : {}) };
 
   let run: RunState;
   let theta: Float32Array;
@@ -232,7 +240,7 @@ export async function train(argv: string[]): Promise<void> {
   if (a.flags.has('resume')) {
     const runPath = join(outDir, 'run.json'), weightsPath = join(outDir, 'soma.bin');
     if (existsSync(statePath)) {
-      restored = loadState(statePath, (s) => weightLayout(s.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' }).total);
+      restored = loadState(statePath, (s) => weightLayout(runModel(s)).total);
       run = restored.run;
       theta = restored.theta;
     } else if (existsSync(runPath) && existsSync(weightsPath)) {
@@ -242,7 +250,8 @@ export async function train(argv: string[]): Promise<void> {
       theta = (await readSoma(await readInput(weightsPath, 'weights'))).weights;
       if (!quiet) process.stderr.write(`resuming from ${runPath} and ${weightsPath}: fresh momentum and streams\n`);
     } else throw new UsageError(`--resume: no ${statePath}, nor ${runPath} beside ${weightsPath}`);
-    config = run.model ?? { ...DEFAULT_CONFIG, decoderInput: 'h2' };
+    config = runModel(run);
+    if (recurrence && recurrence !== config.layer2Recurrence) throw new UsageError(`--layer2-recurrence cannot change on --resume (the run has ${config.layer2Recurrence})`);
     if (theta.length !== weightLayout(config).total) throw new UsageError(`--resume: the weights do not fit the run's model`);
     const wider = decoderShape(config);
     if (!sameConfig(wider, config)) {
@@ -272,6 +281,7 @@ export async function train(argv: string[]): Promise<void> {
     writeFileSync(join(outDir, 'log.csv'), 'step,tokens,wall_s,train_nats_per_byte,lr,' + TRAINING_VAL_SPLITS.map((s) => `val_${s}`).join(',') + ',max_load\n');
   }
 
+  if (cfg.l2Rounds > 0 && config.layer2Recurrence !== 'unit') throw new UsageError("--l2-rounds needs a layer 2 with the element-wise recurrence (--layer2-recurrence unit on a fresh run)");
   if (cfg.teacherWeight > 0 && text.length <= (TEACHER.folds - 1) * TEACHER.blockBytes)
     throw new UsageError(`--teacher-weight: the teacher is cross-fitted over ${TEACHER.folds} folds of ${TEACHER.blockBytes} bytes, and the text has ${text.length}`);
   if ((run.corpora ??= []).at(-1)?.name !== corpus) run.corpora.push({ step: run.step, name: corpus });
@@ -281,7 +291,7 @@ export async function train(argv: string[]): Promise<void> {
   // Shards: streams split evenly; each has its own seed for where its streams start.
   const shards: ShardHandle[] = [];
   for (let i = 0; i < cfg.threads; i++) {
-    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, teacherWeight: cfg.teacherWeight };
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, teacherWeight: cfg.teacherWeight, l2Units: cfg.l2Units };
     shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
   }
   if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));

@@ -61,7 +61,8 @@ export class Session {
       kernels = k;
       base = k.base;
       memory = () => k.heap.byteLength;
-      whole = (s, at) => wasmStep(k, config, weightOffsets(layout, k.base), s, at);
+      // The whole step is written for the full layer-2 recurrence; other shapes step through forward.ts on these kernels.
+      if (config.layer2Recurrence === 'full') whole = (s, at) => wasmStep(k, config, weightOffsets(layout, k.base), s, at);
     } else {
       kernels = jsKernels(new Float32Array(floats));
       base = 0;
@@ -138,7 +139,7 @@ export class Session {
    * The same results as feedByte(); the JS engine has no parts to time.
    */
   feedByteProfiled(byte: number, into: StepProfile): void {
-    if (!this.whole) throw new Error('only the WASM engine has a step profile');
+    if (!this.whole) throw new Error('only the WASM whole step has a step profile (a full layer-2 recurrence on the WASM engine)');
     this.winners[0] = this.whole.profiledStep(byte, into);
     this.primed = true;
     this.contextBytes++;

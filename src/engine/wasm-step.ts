@@ -50,6 +50,7 @@ export interface WasmStep {
  * (B = 1), and wasmStepFloats() free floats at `at` for the plan and the chunk buffers.
  */
 export function wasmStep(k: WasmKernels, config: SomaConfig, w: WeightOffsets, s: StateLayout, at: number): WasmStep {
+  if (config.layer2Recurrence !== 'full') throw new Error(`the WASM whole step computes a layer 2 with the full recurrence; this model's is '${config.layer2Recurrence}' (step through forward.ts instead)`);
   const ex = k.exports;
   if (typeof ex.step !== 'function') throw new Error('this WASM module has no whole-step export: rebuild it with `npm run asbuild`');
   if (ex.planFields() !== PLAN_FIELDS) throw new Error(`the WASM module reads a plan of ${ex.planFields()} fields, the loader writes ${PLAN_FIELDS}: rebuild it with \`npm run asbuild\``);

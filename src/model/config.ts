@@ -10,7 +10,16 @@ export interface SomaConfig {
   mlpHidden: number; // M: hidden width of each expert's GELU decoder
   decoderInput: DecoderInput; // what the winner's decoder reads
   bos: number; // the byte fed to a fresh state before an empty prompt
+  layer2Recurrence: Layer2Recurrence; // how layer 2 reads its own previous state
 }
+
+/**
+ * How each expert's layer 2 reads its previous state h2: 'full' through a matrix (gates = W·[y1; h2] + b,
+ * W [4H, 2H]); 'unit' element-wise, each unit its own state alone (IndyLSTM: gates = W·y1 + r ⊙ [h2; h2; h2; h2] + b,
+ * W [4H, H], r [4H]), so a unit's gate weights move its own trajectory and nothing else in the layer.
+ */
+export type Layer2Recurrence = 'full' | 'unit';
+export const LAYER2_RECURRENCES: readonly Layer2Recurrence[] = ['full', 'unit'];
 
 /**
  * What the winner's decoder reads: 'h2' is LN2(h2) alone [H]; 'h2+h1+x' is [LN2(h2); LN1(h1); x],
@@ -35,6 +44,7 @@ export const DEFAULT_CONFIG: SomaConfig = {
   mlpHidden: 128,
   decoderInput: 'h2+h1+x',
   bos: 10,
+  layer2Recurrence: 'full',
 };
 
 /** Upper bounds a header may ask for; they keep a hostile file from making us allocate without bound. */
@@ -47,7 +57,7 @@ export const CONFIG_LIMITS = {
   params: 64 * 1024 * 1024, // 256 MB of fp32
 } as const;
 
-/** How a tensor starts in a fresh model (init.ts): uniform ±1/sqrt(fanIn), N(0, 1), a constant, or LSTM gate biases with the forget block at +1. */
+/** How a tensor starts in a fresh model (init.ts): uniform ±1/sqrt(n), N(0, 1), a constant, or LSTM gate biases with the forget block at +1. */
 export type InitRule = { uniform: number } | 'normal' | 'zeros' | 'ones' | { forgetBias: number };
 
 /**
@@ -67,7 +77,7 @@ export interface TensorSpec {
 
 export type TensorKey =
   | 'embed' | 'routerW' | 'routerB' | 'headW' | 'headB'
-  | 'l1W' | 'l1B' | 'ln1G' | 'ln1B' | 'l2W' | 'l2B' | 'ln2G' | 'ln2B'
+  | 'l1W' | 'l1B' | 'ln1G' | 'ln1B' | 'l2W' | 'l2R' | 'l2B' | 'ln2G' | 'ln2B'
   | 'mlpW1' | 'mlpB1' | 'mlpW2' | 'mlpB2';
 
 /** The tensors of a model, in the order they sit in the flat weight array: the one table every layout, init and parameter group is derived from. */
@@ -85,7 +95,14 @@ export function tensorSpecs(c: SomaConfig): TensorSpec[] {
     t('experts.l1.b', 'l1B', [K, 4 * H], { forgetBias: H }, 'trunk'),
     t('experts.ln1.g', 'ln1G', [K, H], 'ones', 'trunk'),
     t('experts.ln1.b', 'ln1B', [K, H], 'zeros', 'trunk'),
-    t('experts.l2.w', 'l2W', [K, 4 * H, 2 * H], { uniform: 2 * H }, 'trunk'), // acts on [ln1(h1); h2]
+    ...(c.layer2Recurrence === 'unit'
+      ? [
+          t('experts.l2.w', 'l2W', [K, 4 * H, H], { uniform: H }, 'trunk'), // acts on ln1(h1)
+          // Each gate's weight on the unit's own h2. ±1/sqrt(2) gives a gate the recurrent input variance
+          // the full layer has at init (H terms of variance 1/(3·2H)), and keeps |r| < 1 as IndRNN bounds it.
+          t('experts.l2.r', 'l2R', [K, 4 * H], { uniform: 2 }, 'trunk'),
+        ]
+      : [t('experts.l2.w', 'l2W', [K, 4 * H, 2 * H], { uniform: 2 * H }, 'trunk')]), // acts on [ln1(h1); h2]
     t('experts.l2.b', 'l2B', [K, 4 * H], { forgetBias: H }, 'trunk'),
     t('experts.ln2.g', 'ln2G', [K, H], 'ones', 'trunk'),
     t('experts.ln2.b', 'ln2B', [K, H], 'zeros', 'trunk'),
@@ -112,7 +129,7 @@ export function paramCount(c: SomaConfig): number {
 export function macsPerByte(c: SomaConfig) {
   const { vocab: V, embed: E, routerHidden: R, experts: K, expertHidden: H, mlpHidden: M } = c;
   const router = 4 * R * (E + R) + K * R;
-  const experts = K * (4 * H * (E + H) + 4 * H * 2 * H);
+  const experts = K * (4 * H * (E + H) + (c.layer2Recurrence === 'unit' ? 4 * H * H + 4 * H : 4 * H * 2 * H));
   const decoder = M * decoderWidth(c) + V * M;
   return { router, experts, decoder, total: router + experts + decoder };
 }
@@ -124,10 +141,13 @@ export function flopsPerByte(c: SomaConfig): number {
   return 2 * macsPerByte(c).total + elementwise;
 }
 
-/** A header's config as written before decoderInput existed: those decoders read LN2(h2) alone. */
+/**
+ * A header's config as written before a field existed: decoders then read LN2(h2) alone, and
+ * layer 2's recurrence was the full matrix.
+ */
 export function withConfigDefaults(c: unknown): unknown {
-  if (typeof c !== 'object' || c === null || Array.isArray(c) || 'decoderInput' in c) return c;
-  return { ...c, decoderInput: 'h2' };
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return c;
+  return { ...('decoderInput' in c ? {} : { decoderInput: 'h2' }), ...('layer2Recurrence' in c ? {} : { layer2Recurrence: 'full' }), ...c };
 }
 
 /** Checks a config read from an untrusted header. Returns an error message or null. */
@@ -146,7 +166,8 @@ export function configError(c: unknown): string | null {
     intIn('expertHidden', 1, CONFIG_LIMITS.expertHidden) ??
     intIn('mlpHidden', 1, CONFIG_LIMITS.mlpHidden) ??
     intIn('bos', 0, 255) ??
-    (DECODER_INPUTS.includes(o.decoderInput as DecoderInput) ? null : `config.decoderInput must be one of ${DECODER_INPUTS.join(', ')}, got ${JSON.stringify(o.decoderInput)}`);
+    (DECODER_INPUTS.includes(o.decoderInput as DecoderInput) ? null : `config.decoderInput must be one of ${DECODER_INPUTS.join(', ')}, got ${JSON.stringify(o.decoderInput)}`) ??
+    (LAYER2_RECURRENCES.includes(o.layer2Recurrence as Layer2Recurrence) ? null : `config.layer2Recurrence must be one of ${LAYER2_RECURRENCES.join(', ')}, got ${JSON.stringify(o.layer2Recurrence)}`);
   if (err) return err;
   if (paramCount(c as SomaConfig) > CONFIG_LIMITS.params) return `config asks for ${paramCount(c as SomaConfig)} parameters, over the limit of ${CONFIG_LIMITS.params}`;
   return null;

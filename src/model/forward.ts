@@ -5,7 +5,8 @@
 //   winner = argmax(scores)                                (the first of equal maxima)
 //   for every expert e (all of them, every byte, so any expert can win at any time):
 //     h1_e = LSTM1_e(x, h1_e)     y1_e = LN1_e(h1_e)
-//     h2_e = LSTM2_e(y1_e, h2_e)
+//     h2_e = LSTM2_e(y1_e, h2_e)     gates W2·[y1; h2] + b2, or with layer2Recurrence 'unit'
+//                                    W2·y1 + b2 + r2 ⊙ [h2; h2; h2; h2] (each unit reads its own state)
 //   only the winner is decoded, from d = LN2_w(h2_w), or with decoderInput 'h2+h1+x' from
 //     d = [LN2_w(h2_w); LN1_w(h1_w); x], and with 'h2+h1+x+r' from [LN2_w(h2_w); LN1_w(h1_w); x; hr]  [D]
 //     m = GELU(W1_w·d + b1_w)   logits = W2_w·m + b2_w                                        [V]
@@ -42,7 +43,9 @@ export interface StateLayout {
   u1: number; // [K, B, E+H] layer-1 input [x; h1]; h1 lives here between steps
   c1: number; // [K, B, H]   layer-1 cells
   g1: number; // [K, B, 4H]  layer-1 gates
-  u2: number; // [K, B, 2H]  layer-2 input [ln1(h1); h2]; h2 lives here between steps
+  u2: number; // [K, B, 2H]  layer-2 input [ln1(h1); h2]; h2 lives here between steps ('unit': [K, B, H], ln1(h1) alone)
+  h2: number; // where row 0's h2 sits: u2 + H, or for 'unit' its own buffer [K, B, H]
+  l2Stride: number; // floats from one row of u2 (and of h2) to the next: 2H, or H for 'unit'
   c2: number; // [K, B, H]   layer-2 cells
   g2: number; // [K, B, 4H]  layer-2 gates
   dec: number; // [B, D]     the decoder's input for each stream's winner
@@ -60,6 +63,7 @@ export function stateLayout(c: SomaConfig, batch: number, base: number): StateLa
     at += Math.ceil(n / 4) * 4; // keep every buffer 16-byte aligned
     return o;
   };
+  const unit = c.layer2Recurrence === 'unit';
   const s = {
     batch: B,
     ur: take(B * (E + R)),
@@ -69,7 +73,9 @@ export function stateLayout(c: SomaConfig, batch: number, base: number): StateLa
     u1: take(K * B * (E + H)),
     c1: take(K * B * H),
     g1: take(K * B * 4 * H),
-    u2: take(K * B * 2 * H),
+    u2: take(K * B * (unit ? H : 2 * H)),
+    h2: 0,
+    l2Stride: unit ? H : 2 * H,
     c2: take(K * B * H),
     g2: take(K * B * 4 * H),
     dec: take(B * decoderWidth(c)),
@@ -77,6 +83,7 @@ export function stateLayout(c: SomaConfig, batch: number, base: number): StateLa
     logits: take(B * V),
     size: 0,
   };
+  s.h2 = unit ? take(K * B * H) : s.u2 + H; // after the rest, so the 'full' layout is as it always was
   s.size = at - base;
   return s;
 }
@@ -188,29 +195,42 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
     k.matmul(s.g1 + e * B * 4 * H, w.l1W + e * 4 * H * (E + H), w.l1B + e * 4 * H, s.u1 + e * B * (E + H), 4 * H, E + H, B);
   }
   ew.lstmCells(a, s.g1, s.c1, s.u1 + E, H, K * B, E + H);
+  const L = s.l2Stride;
   for (let e = 0; e < K; e++)
-    ew.layerNorms(a, s.u1 + e * B * (E + H) + E, E + H, s.u2 + e * B * 2 * H, 2 * H, w.ln1G + e * H, w.ln1B + e * H, H, B);
+    ew.layerNorms(a, s.u1 + e * B * (E + H) + E, E + H, s.u2 + e * B * L, L, w.ln1G + e * H, w.ln1B + e * H, H, B);
 
-  // Every expert, layer 2: gates = W2·[y1; h2] + b2, then the cells.
-  for (let e = 0; e < K; e++) {
-    k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * 2 * H, w.l2B + e * 4 * H, s.u2 + e * B * 2 * H, 4 * H, 2 * H, B);
-  }
-  ew.lstmCells(a, s.g2, s.c2, s.u2 + H, H, K * B, 2 * H);
+  // Every expert, layer 2: gates = W2·[y1; h2] + b2 (or W2·y1 + b2 + r2 ⊙ h2 per gate), then the cells.
+  for (let e = 0; e < K; e++) k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * L, w.l2B + e * 4 * H, s.u2 + e * B * L, 4 * H, L, B);
+  if (m.config.layer2Recurrence === 'unit') addOwnState(a, s.g2, w.l2R!, s.h2, H, K, B);
+  ew.lstmCells(a, s.g2, s.c2, s.h2, H, K * B, L);
 
   // The winner alone decodes: d = LN2(h2) [; LN1(h1); x [; hr]], hid = GELU(W1·d + b1), logits = W2·hid + b2.
   const D = decoderWidth(m.config);
   for (let j = 0; j < B; j++) {
     const e = winners[j];
-    const u2 = s.u2 + (e * B + j) * 2 * H; // [LN1(h1); h2] of the winner
+    const y1 = s.u2 + (e * B + j) * L, h2 = s.h2 + (e * B + j) * L; // LN1(h1) and h2 of the winner
     const d = s.dec + j * D;
-    ew.layerNorms(a, u2 + H, 0, d, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
+    ew.layerNorms(a, h2, 0, d, 0, w.ln2G + e * H, w.ln2B + e * H, H, 1);
     if (D > H) {
-      a.copyWithin(d + H, u2, u2 + H);
+      a.copyWithin(d + H, y1, y1 + H);
       a.copyWithin(d + 2 * H, w.embed + bytes[j] * E, w.embed + (bytes[j] + 1) * E);
     }
     if (D > 2 * H + E) a.copyWithin(d + 2 * H + E, s.ur + j * (E + R) + E, s.ur + (j + 1) * (E + R));
     decode(m, e, d, s.hid + j * M, s.logits + j * V, 1);
   }
+}
+
+/**
+ * Layer 2's element-wise recurrence ('unit'): gates[e, j, q·H + i] += r[e, q·H + i] · h2[e, j, i] for the
+ * four gates q, over K experts × B streams; gates at g ([K, B, 4H]), r at r ([K, 4H]), h2 at h ([K, B, H]).
+ * One product and one sum per gate, rounded to fp32 once: (W·y1 + b) + r·h2.
+ */
+export function addOwnState(a: Float32Array, g: number, r: number, h: number, H: number, K: number, B: number): void {
+  for (let e = 0; e < K; e++)
+    for (let j = 0; j < B; j++) {
+      const gj = g + (e * B + j) * 4 * H, hj = h + (e * B + j) * H, re = r + e * 4 * H;
+      for (let q = 0; q < 4; q++) for (let i = 0; i < H; i++) a[gj + q * H + i] += a[re + q * H + i] * a[hj + i];
+    }
 }
 
 /**

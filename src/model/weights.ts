@@ -29,10 +29,11 @@ export function weightLayout(c: SomaConfig): WeightLayout {
 /**
  * Where each tensor starts in a heap whose weights start at `base` (in floats), by the key
  * forward.ts reads it by. Shapes: embed [V, E]; routerW [4R, E+R]; routerB [4R]; headW [K, R];
- * headB [K]; l1W [K, 4H, E+H]; l1B [K, 4H]; ln1G, ln1B [K, H]; l2W [K, 4H, 2H]; l2B [K, 4H];
- * ln2G, ln2B [K, H]; mlpW1 [K, M, D]; mlpB1 [K, M]; mlpW2 [K, V, M]; mlpB2 [K, V].
+ * headB [K]; l1W [K, 4H, E+H]; l1B [K, 4H]; ln1G, ln1B [K, H]; l2W [K, 4H, 2H] (layer2Recurrence
+ * 'unit': [K, 4H, H], and l2R [K, 4H]); l2B [K, 4H]; ln2G, ln2B [K, H]; mlpW1 [K, M, D]; mlpB1 [K, M];
+ * mlpW2 [K, V, M]; mlpB2 [K, V].
  */
-export type WeightOffsets = Record<TensorKey, number>;
+export type WeightOffsets = Record<Exclude<TensorKey, 'l2R'>, number> & { l2R?: number };
 
 export function weightOffsets(layout: WeightLayout, base = 0): WeightOffsets {
   return Object.fromEntries(layout.tensors.map((t) => [t.key, base + t.offset])) as WeightOffsets;

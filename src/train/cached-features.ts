@@ -7,7 +7,7 @@
 import { type SomaConfig, decoderWidth } from '../model/config';
 import { type Model, decode } from '../model/forward';
 import type { NllRows, RowDiffs, UnitDiffs } from './losses';
-import type { BlockPhase, PassLoss, Slice } from './spsa';
+import type { DecoderBlockPhase, PassLoss, Slice } from './spsa';
 
 export class CachedFeatures {
   private readonly at: { dec: number; hid: number; logits: number; shift: number }; // heap offsets: [rows, D], [rows, M], [rows, V], [rows, max(V, 2M)]
@@ -57,6 +57,12 @@ export class CachedFeatures {
     this.valid = true;
   }
 
+  /** Expert e's rows of the window: the first (in the grouped order) and their count, their decoder inputs' heap offset ([count, D]), targets and soft targets. */
+  expertRows(e: number): { first: number; count: number; dec: number; targets: Uint8Array; soft: Float32Array | undefined } {
+    const first = this.start[e], count = this.start[e + 1] - first;
+    return { first, count, dec: this.at.dec + first * decoderWidth(this.model.config), targets: this.targets.subarray(first, first + count), soft: this.softOf(first, count) };
+  }
+
   /** The soft targets of expert rows r0 .. r0 + n, or undefined for hard targets. */
   private softOf(r0: number, n: number): Float32Array | undefined {
     return this.soft?.subarray(r0 * 256, (r0 + n) * 256);
@@ -95,7 +101,7 @@ export class CachedFeatures {
    * is expert e's [W, b]) of every expert perturbed alone by ±εz_j. The ± losses are both reported as
    * the loss at θ; blocks[e·N + j] holds block j's exact loss difference.
    */
-  blockStep(phase: BlockPhase, groups: Slice[][], z: Float32Array, theta: Float32Array, eps: number): PassLoss {
+  blockStep(phase: DecoderBlockPhase, groups: Slice[][], z: Float32Array, theta: Float32Array, eps: number): PassLoss {
     const { experts: K, mlpHidden: M, vocab: V } = this.model.config;
     const D = decoderWidth(this.model.config);
     const N = phase === 'rows' ? V : M;

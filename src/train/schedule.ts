@@ -37,16 +37,19 @@ export function lrAt(cfg: SpsaSettings, step: number): number {
   return cfg.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * t))); // cosine from lr to lr/10
 }
 
-const cycleLength = (cfg: SpsaSettings) => 1 + cfg.headRounds + cfg.unitRounds + cfg.rowRounds;
+const cycleLength = (cfg: SpsaSettings) => 1 + cfg.headRounds + cfg.unitRounds + cfg.rowRounds + cfg.l2Rounds;
 
 /**
  * A cycle is one trunk step (the experts, or every sharedEvery-th time the shared weights) then
- * headRounds head steps, unitRounds unit steps and rowRounds row steps on that window's cached features.
+ * headRounds head steps, unitRounds unit steps and rowRounds row steps on that window's cached features,
+ * then l2Rounds layer-2 unit steps: the first on the same window, each later one on a new window
+ * read at θ (they move the features).
  */
 export function phaseAt(cfg: SpsaSettings, step: number): Phase {
   const cycle = cycleLength(cfg);
   const trunk = Math.floor(step / cycle);
   const within = step % cycle;
+  if (within > cfg.headRounds + cfg.unitRounds + cfg.rowRounds) return 'l2units';
   if (within > cfg.headRounds + cfg.unitRounds) return 'rows';
   if (within > cfg.headRounds) return 'units';
   if (within !== 0) return 'heads';
@@ -113,7 +116,7 @@ function coefficients(cfg: SpsaSettings, state: SpsaState, phase: Phase, results
     // One RMS per expert over all its blocks: blocks with little signal (a rare byte's row) move little.
     const diff = results.map((r) => r.blocks!);
     const N = diff[0].length / K;
-    const blockLr = lr * ((phase === 'rows' ? cfg.rowLr : cfg.unitLr) / cfg.lr);
+    const blockLr = lr * ({ rows: cfg.rowLr, units: cfg.unitLr, l2units: cfg.l2Lr }[phase] / cfg.lr);
     const coef = new Float64Array(K * N);
     for (let e = 0; e < K; e++) {
       if (count[e] === 0) continue;

@@ -16,27 +16,32 @@
 //     model's exact loss following from the one pass at θ: row steps (output row v, [W2[v,:], b2[v]],
 //     V·K estimates per pass, each over M + 1 weights) and unit steps (hidden unit u,
 //     [W1[u,:], b1[u]], M·K estimates per pass, each over D + 1 weights; D the decoder's input width).
+// - layer-2 unit steps (layer2-units.ts; a layer 2 with the element-wise recurrence): each unit's
+//   gate weights perturbed alone, its exact ± losses from the same window's cached layer-1 outputs,
+//   H·K estimates per pass, each over 4H + 8 weights. They move the features, so they come last.
 import { type SomaConfig, decoderWidth } from '../model/config';
 import { type Elementwise, type Model, type StateLayout, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { weightLayout, weightOffsets } from '../model/weights';
 import { CachedFeatures } from './cached-features';
+import { Layer2Units, applyLayer2Units } from './layer2-units';
 import { type NllRows, type RowDiffs, type UnitDiffs, tsNll, tsRowDiffs, tsUnitDiffs } from './losses';
 
 /** Which weights a step perturbs: every expert's whole set, the decoders, or the shared weights. */
 export type Phase = 'experts' | 'heads' | 'shared' | BlockPhase;
-/** The phases whose estimates are per block: one row of a decoder matrix with its bias. */
-export type BlockPhase = 'rows' | 'units';
-export const isBlockPhase = (p: Phase): p is BlockPhase => p === 'rows' || p === 'units';
-/** The phases that step on a window's cached features: they neither move the features nor read new bytes. */
+/** The phases whose estimates are per block: one row of a decoder matrix with its bias, or one unit of layer 2. */
+export type BlockPhase = DecoderBlockPhase | 'l2units';
+export type DecoderBlockPhase = 'rows' | 'units';
+export const isBlockPhase = (p: Phase): p is BlockPhase => p === 'rows' || p === 'units' || p === 'l2units';
+/** The phases that step on a window's cached features: they read no new bytes while the cache is valid (l2units then moves the features). */
 export const onCachedFeatures = (p: Phase): boolean => p === 'heads' || isBlockPhase(p);
 /**
  * The phases whose groups are per expert (credit per expert), each with a fixed id: it picks the
  * phase's seed streams and its optimiser slots in a saved trainer state, so ids are never reused
  * (2 to 4 were layer-wise and population steps, measured as losers and removed).
  */
-export const EXPERT_PHASE_IDS = { experts: 0, heads: 1, rows: 5, units: 6 } as const;
+export const EXPERT_PHASE_IDS = { experts: 0, heads: 1, rows: 5, units: 6, l2units: 7 } as const;
 export type ExpertPhase = keyof typeof EXPERT_PHASE_IDS;
 
 /** A run of the flat weight array, in floats. */
@@ -51,13 +56,15 @@ export interface ParamGroups {
   heads: Slice[][]; // heads[e]: expert e's decoder (experts.mlp.*)
   rows: Slice[][]; // rows[e]: expert e's output layer, [W2 (V×M), b2 (V)]; row steps perturb each row apart
   units: Slice[][]; // units[e]: expert e's hidden layer, [W1 (M×D), b1 (M)]; unit steps perturb each row apart
+  l2units: Slice[][]; // l2units[e]: expert e's layer 2, [W (4H×H), r (4H), b (4H)] when its recurrence is 'unit', else empty
   shared: Slice[]; // embedding and router
 }
 
 export function paramGroups(c: SomaConfig): ParamGroups {
   const layout = weightLayout(c);
   const perExpert = () => Array.from({ length: c.experts }, (): Slice[] => []);
-  const g = { experts: perExpert(), heads: perExpert(), rows: perExpert(), units: perExpert(), shared: [] as Slice[] };
+  const g = { experts: perExpert(), heads: perExpert(), rows: perExpert(), units: perExpert(), l2units: perExpert(), shared: [] as Slice[] };
+  const layer2Units = c.layer2Recurrence === 'unit';
   for (const t of layout.tensors) {
     if (t.group === 'shared') {
       g.shared.push({ offset: t.offset, size: t.size });
@@ -69,6 +76,7 @@ export function paramGroups(c: SomaConfig): ParamGroups {
       const slice = { offset: t.offset + e * per, size: per };
       g.experts[e].push(slice);
       if (block) g.heads[e].push(slice), block[e].push(slice);
+      if (layer2Units && (t.key === 'l2W' || t.key === 'l2R' || t.key === 'l2B')) g.l2units[e].push(slice);
     }
   }
   return g;
@@ -124,6 +132,7 @@ export class Shard {
   private readonly winners: Int32Array; // [B]
   private zFor = ''; // the step and phase z was last made for
   private readonly cached: CachedFeatures; // the head and block steps' window of decoder inputs
+  private readonly layer2: Layer2Units | null; // the same window's layer-1 outputs, for layer-2 unit steps
 
   private readonly nll: NllRows;
   private readonly rowDiffs: RowDiffs;
@@ -141,6 +150,7 @@ export class Shard {
     readonly window: number,
     seed: number,
     private readonly softTargets?: SoftTargets,
+    layer2UnitsPerRound = Infinity, // layer-2 unit steps: units of each expert per round (all, or a window)
   ) {
     this.config = config;
     const layout = weightLayout(config);
@@ -159,6 +169,8 @@ export class Shard {
     this.groups = paramGroups(config);
     this.z = new Float32Array(theta.length);
     this.cached = new CachedFeatures(this.model, { nll: this.nll, rowDiffs: this.rowDiffs, unitDiffs: this.unitDiffs }, batch * window, this.s.ur + this.s.size);
+    const layer2At = this.s.ur + this.s.size + CachedFeatures.floats(config, batch * window);
+    this.layer2 = config.layer2Recurrence === 'unit' ? new Layer2Units(this.model, this.nll, batch, window, layer2At, !!softTargets, layer2UnitsPerRound) : null;
     this.start = new Float32Array(this.s.size);
     this.endPlus = new Float32Array(this.s.size);
     this.bytes = new Uint8Array(batch);
@@ -169,9 +181,9 @@ export class Shard {
     this.positions = Float64Array.from({ length: batch }, (_, j) => Math.floor(((j + rng.uniform()) * text.length) / batch));
   }
 
-  /** Heap floats this shard needs: weights, the state of B streams, and the head and row steps' cache. */
+  /** Heap floats this shard needs: weights, the state of B streams, and the block steps' caches. */
   static heapFloats(config: SomaConfig, batch: number, window: number): number {
-    return weightLayout(config).total + stateLayout(config, batch, 0).size + CachedFeatures.floats(config, batch * window);
+    return weightLayout(config).total + stateLayout(config, batch, 0).size + CachedFeatures.floats(config, batch * window) + Layer2Units.floats(config, batch, window);
   }
 
   private slicesOf(phase: Phase): Slice[][] {
@@ -262,6 +274,7 @@ export class Shard {
     const tgt = new Uint8Array(rows);
     this.teach();
     this.loadWeights('heads', 0);
+    this.layer2?.begin(s);
     this.readWindow((t) => {
       for (let j = 0; j < this.batch; j++) {
         const r = t * this.batch + j;
@@ -269,20 +282,26 @@ export class Shard {
         tgt[r] = this.targets[j];
         dec.set(heap.subarray(s.dec + j * D, s.dec + (j + 1) * D), r * D);
       }
+      this.layer2?.record(t, s, winners);
     });
     this.advance();
     this.cached.store(win, tgt, dec, this.soft);
+    this.layer2?.store(win);
     return rows;
   }
 
   /** The ± pair for one step. Expert and shared steps then move the streams on by one window. */
   evaluate(stepSeed: number, phase: Phase, eps: number): PassLoss {
     if (phase === 'heads' || isBlockPhase(phase)) {
+      if (phase === 'l2units' && !this.layer2) throw new Error("layer-2 unit steps need a layer 2 with the element-wise recurrence (layer2Recurrence 'unit')");
       const consumed = this.cached.valid ? 0 : this.readIntoCache();
       this.makeZ(stepSeed, phase);
       let out: PassLoss;
       if (phase === 'heads') out = this.cached.headStep((scale) => this.loadWeights('heads', scale), eps);
-      else {
+      else if (phase === 'l2units') {
+        this.loadWeights('heads', 0);
+        out = this.layer2!.step(this.cached, this.groups.l2units, this.z, eps, stepSeed);
+      } else {
         this.loadWeights('heads', 0);
         out = this.cached.blockStep(phase, this.groups[phase], this.z, this.theta, eps);
       }
@@ -312,7 +331,12 @@ export class Shard {
    * Block steps have a coefficient per block: coef[e·N + j] along block j of expert e.
    */
   apply(stepSeed: number, phase: Phase, coef: Float64Array, beta: number): void {
-    if (!onCachedFeatures(phase)) this.cached.valid = false; // the features moved
+    if (!onCachedFeatures(phase) || phase === 'l2units') this.cached.valid = false; // the features moved
+    if (phase === 'l2units') {
+      this.makeZ(stepSeed, phase);
+      applyLayer2Units(this.groups.l2units, this.config.expertHidden, this.layer2!.unitsAt(stepSeed), coef, (from, to, c) => this.move(from, to, c, beta));
+      return;
+    }
     if (isBlockPhase(phase)) {
       this.makeZ(stepSeed, phase);
       this.groups[phase].forEach(([W, b], e) => {

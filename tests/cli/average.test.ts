@@ -8,7 +8,7 @@ import { readSoma, writeSoma } from '../../src/model/format';
 import { initWeights } from '../../src/model/init';
 import { average } from '../../src/cli/average';
 
-const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 const trained = (steps: number) => ({ trained: true, method: 'SPSA, forward passes only.', steps, tokens: steps * 64, corpus: 'test', valNatsPerChar: { sotu: 2 } });
 
 describe('soma average', () => {

@@ -93,6 +93,26 @@ describe('soma train', () => {
     await expect(train(['--data', data, '--out', join(data, 'x'), ...TINY, '--decoder-input', 'h3'])).rejects.toThrow(/--decoder-input must be one of/);
   });
 
+  it('--layer2-recurrence unit with layer-2 unit steps: the weights say so, a stopped run resumes exactly, and the shape cannot change on --resume', async () => {
+    const data = corpus();
+    // A cycle: a trunk step, 2 head, a unit, a row and 2 layer-2 unit steps; 14 steps are two cycles.
+    const args = ['--batch', '4', '--window', '16', '--head-rounds', '2', '--unit-rounds', '1', '--row-rounds', '1', '--l2-rounds', '2', '--steps', '14', '--val-bytes', '512', '--quiet', '--layer2-recurrence', 'unit'];
+    await train(['--data', data, '--out', join(data, 'straight'), ...args]);
+    await train(['--data', data, '--out', join(data, 'broken'), ...args, '--stop-at', '7']);
+    const half = await weights(join(data, 'broken'));
+    await train(['--data', data, '--out', join(data, 'broken'), '--resume', '--quiet']);
+    const straight = await weights(join(data, 'straight'));
+    expect(Buffer.from(half.buffer).equals(Buffer.from(straight.buffer))).toBe(false);
+    expect(Buffer.from((await weights(join(data, 'broken'))).buffer).equals(Buffer.from(straight.buffer))).toBe(true);
+    const f = await readSoma(readFileSync(join(data, 'straight', 'soma.bin')));
+    expect(f.config.layer2Recurrence).toBe('unit');
+    expect(f.provenance.method).toMatch(/2 layer-2 unit steps/);
+    expect(f.provenance.method).toMatch(/element-wise recurrence/);
+    await expect(train(['--data', data, '--out', join(data, 'broken'), '--resume', '--quiet', '--layer2-recurrence', 'full'])).rejects.toThrow(/cannot change on --resume/);
+    await expect(train(['--data', data, '--out', join(data, 'full'), ...TINY, '--l2-rounds', '1'])).rejects.toThrow(/element-wise recurrence/);
+    await expect(train(['--data', data, '--out', join(data, 'full'), ...TINY, '--layer2-recurrence', 'diagonal'])).rejects.toThrow(/must be one of full, unit/);
+  });
+
   it('without state.bin, --resume continues from run.json and soma.bin: the same schedule and step sizes, fresh momentum and streams', async () => {
     const data = corpus();
     const out = join(data, 'run');
@@ -151,7 +171,7 @@ describe('soma train --help', () => {
     }
     const text = out.join('');
     for (const [k, s] of Object.entries(SETTINGS)) expect(text).toMatch(new RegExp(`--${flagOf(k as keyof typeof SETTINGS)} +${String(s.train).replace('.', '\\.')} `));
-    expect(Object.keys(FINETUNE_DEFAULTS).sort()).toEqual(['balance', 'batch', 'beta', 'eps', 'headRounds', 'lr', 'rowLr', 'rowRounds', 'seed', 'sharedEvery', 'steps', 'unitLr', 'unitRounds', 'warmup', 'window']);
+    expect(Object.keys(FINETUNE_DEFAULTS).sort()).toEqual(['balance', 'batch', 'beta', 'eps', 'headRounds', 'l2Lr', 'l2Rounds', 'lr', 'rowLr', 'rowRounds', 'seed', 'sharedEvery', 'steps', 'unitLr', 'unitRounds', 'warmup', 'window']);
     for (const [k, v] of Object.entries(FINETUNE_DEFAULTS)) expect(v).toBe((SETTINGS[k as keyof typeof SETTINGS] as { tune: number }).tune);
     await expect(train(['--unit-rounds', '-1'])).rejects.toThrow(/unit-rounds/);
   });

@@ -277,7 +277,7 @@ describe.each(subjects)('%s', (_name, make) => {
       expect(await engine.useWeights('discard-tuned')).toEqual({ active: 'original', tuned: null });
       await expect(engine.exportTuned()).rejects.toThrow(/no tuned model to export/);
       expect(await engine.loadTuned(bufferOf(file))).toMatchObject({ active: 'tuned', tuned: { corpus: 'user text, 3000 bytes' } });
-      const other = await somaBytes({ vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 });
+      const other = await somaBytes({ vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' });
       await expect(engine.loadTuned(bufferOf(other))).rejects.toThrow(/another shape/);
     });
 

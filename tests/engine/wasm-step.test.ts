@@ -89,4 +89,18 @@ describe('the WASM whole step', () => {
     const old = { ...k, exports: { ...k.exports, step: undefined } } as unknown as typeof k;
     expect(() => wasmStep(old, config, w, one, one.ur + one.size)).toThrow(/npm run asbuild/);
   });
+
+  it("refuses a layer 2 with the element-wise recurrence; the WASM session then steps through forward.ts on its kernels, and the JS engine agrees bit for bit", async () => {
+    const config = { ...DEFAULT_CONFIG, layer2Recurrence: 'unit' as const };
+    const layout = weightLayout(config);
+    const k = await wasmKernels(await kernelsWasm(), layout.total + stateLayout(config, 1, 0).size + wasmStepFloats());
+    const one = stateLayout(config, 1, k.base + layout.total);
+    expect(() => wasmStep(k, config, weightOffsets(layout, k.base), one, one.ur + one.size)).toThrow(/full recurrence/);
+    const { js, wasm } = await sessions(config);
+    const text = ENGLISH.subarray(0, 300);
+    expect(wasm.score(text)).toBe(js.score(text));
+    expect(bits(wasm.logits)).toEqual(bits(js.logits));
+    expect(generated(wasm, text.subarray(0, 20), { ...SAMPLED, length: 200 })).toEqual(generated(js, text.subarray(0, 20), { ...SAMPLED, length: 200 }));
+    expect(() => wasm.feedByteProfiled(65, { bytes: 0, router: 0, gates1: 0, cells1: 0, gates2: 0, cells2: 0, decoder: 0 })).toThrow(/only the WASM whole step/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, configError, decoderWidth, flopsPerByte, macsPerByte, paramCount, withConfigDefaults } from '../../src/model/config';
+import { DEFAULT_CONFIG, type SomaConfig, configError, decoderWidth, flopsPerByte, macsPerByte, paramCount, withConfigDefaults } from '../../src/model/config';
 import { weightLayout, weightOffsets } from '../../src/model/weights';
 import { paramGroups } from '../../src/train/spsa';
 
@@ -44,6 +44,29 @@ describe('config', () => {
     const w = weightOffsets(layout, 100);
     expect(Object.keys(w)).toHaveLength(layout.tensors.length);
     for (const t of layout.tensors) expect(w[t.key]).toBe(100 + t.offset);
+  });
+
+  it("a layer 2 with the element-wise recurrence: W [K, 4H, H] on LN1(h1), r [K, 4H], in the trunk; its unit blocks cover them", () => {
+    const c: SomaConfig = { ...DEFAULT_CONFIG, layer2Recurrence: 'unit' };
+    const { experts: K, expertHidden: H } = c;
+    const layout = weightLayout(c);
+    expect(layout.byName.get('experts.l2.w')!.shape).toEqual([K, 4 * H, H]);
+    expect(layout.byName.get('experts.l2.r')).toMatchObject({ shape: [K, 4 * H], group: 'trunk', init: { uniform: 2 } });
+    expect(paramCount(c)).toBe(paramCount(DEFAULT_CONFIG) - K * 4 * H * H + K * 4 * H);
+    expect(weightLayout(DEFAULT_CONFIG).byName.has('experts.l2.r')).toBe(false);
+    expect(macsPerByte(DEFAULT_CONFIG).experts - macsPerByte(c).experts).toBe(K * (4 * H * H - 4 * H));
+    const g = paramGroups(c);
+    for (let e = 0; e < K; e++) expect(g.l2units[e].map((s) => s.size)).toEqual([4 * H * H, 4 * H, 4 * H]);
+    expect(paramGroups(DEFAULT_CONFIG).l2units.every((e) => e.length === 0)).toBe(true);
+    expect(configError(c)).toBeNull();
+  });
+
+  it('refuses an unknown layer-2 recurrence, and reads an old header without one as the full matrix', () => {
+    expect(configError({ ...DEFAULT_CONFIG, layer2Recurrence: 'diagonal' })).toMatch(/layer2Recurrence must be one of full, unit/);
+    const { layer2Recurrence: _, ...old } = DEFAULT_CONFIG;
+    expect(configError(old)).toMatch(/layer2Recurrence/);
+    expect(withConfigDefaults(old)).toEqual(DEFAULT_CONFIG);
+    expect(withConfigDefaults({ ...DEFAULT_CONFIG, layer2Recurrence: 'unit' })).toEqual({ ...DEFAULT_CONFIG, layer2Recurrence: 'unit' });
   });
 
   it('refuses an unknown decoder input, and reads an old header without one as LN2(h2) alone', () => {

@@ -6,7 +6,7 @@ import { initWeights } from '../../src/model/init';
 import { Rng } from '../../src/model/random';
 import { UNTRAINED } from '../helpers';
 
-const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 
 let good: Uint8Array;
 let header: SomaHeader;

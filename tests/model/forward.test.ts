@@ -9,9 +9,11 @@ import { widenDecoder } from '../../src/model/reshape';
 import { weightLayout, weightOffsets } from '../../src/model/weights';
 import { ENGLISH } from '../helpers';
 
-const CFG: SomaConfig = { vocab: 256, embed: 12, routerHidden: 20, experts: 5, expertHidden: 10, mlpHidden: 14, decoderInput: 'h2', bos: 10 };
+const CFG: SomaConfig = { vocab: 256, embed: 12, routerHidden: 20, experts: 5, expertHidden: 10, mlpHidden: 14, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
 const WITH_ROUTER: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x+r' };
+const UNIT: SomaConfig = { ...CFG, layer2Recurrence: 'unit' };
+const UNIT_WIDE: SomaConfig = { ...WIDE, layer2Recurrence: 'unit' };
 
 function oracle(c: SomaConfig, weights: Float32Array) {
   const L = weightLayout(c);
@@ -50,7 +52,10 @@ function oracle(c: SomaConfig, weights: Float32Array) {
     for (let e = 0; e < K; e++) {
       h1[e] = cell(mv(W['experts.l1.w'], e * 4 * H * (E + H), W['experts.l1.b'], e * 4 * H, [...x, ...h1[e]], 4 * H), c1[e], H);
       y1[e] = ln(h1[e], W['experts.ln1.g'], W['experts.ln1.b'], e * H);
-      h2[e] = cell(mv(W['experts.l2.w'], e * 8 * H * H, W['experts.l2.b'], e * 4 * H, [...y1[e], ...h2[e]], 4 * H), c2[e], H);
+      if (c.layer2Recurrence === 'unit') {
+        const own = mv(W['experts.l2.w'], e * 4 * H * H, W['experts.l2.b'], e * 4 * H, y1[e], 4 * H).map((g, q) => g + W['experts.l2.r'][e * 4 * H + q] * h2[e][q % H]);
+        h2[e] = cell(own, c2[e], H);
+      } else h2[e] = cell(mv(W['experts.l2.w'], e * 8 * H * H, W['experts.l2.b'], e * 4 * H, [...y1[e], ...h2[e]], 4 * H), c2[e], H);
     }
     const y2 = ln(h2[win], W['experts.ln2.g'], W['experts.ln2.b'], win * H);
     const d = c.decoderInput === 'h2' ? y2 : c.decoderInput === 'h2+h1+x' ? [...y2, ...y1[win], ...x] : [...y2, ...y1[win], ...x, ...hr];
@@ -65,7 +70,7 @@ describe('forward (the reference model)', () => {
     for (let x = -12; x <= 12; x += 1 / 1024) expect(Math.abs(tanh(x) - Math.tanh(x))).toBeLessThan(3e-7);
   });
 
-  it.each([CFG, WIDE, WITH_ROUTER])('matches a float64 oracle written from the math, byte by byte with state carried (decoder input $decoderInput)', (cfg) => {
+  it.each([CFG, WIDE, WITH_ROUTER, UNIT, UNIT_WIDE])('matches a float64 oracle written from the math, byte by byte with state carried (decoder input $decoderInput, layer 2 $layer2Recurrence)', (cfg) => {
     const weights = initWeights(cfg, 5);
     const layout = weightLayout(cfg);
     const B = 3; // three streams at once: batched and single-stream paths must both be right
@@ -95,7 +100,7 @@ describe('forward (the reference model)', () => {
   it('a narrow decoder widened (input columns, hidden units) computes the same logits, bit for bit', () => {
     // H and M multiples of 8, as in every real config: the kernels' blocks of 8 then see the old
     // weights exactly as before, and the new ones add exact zeros.
-    const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 16, mlpHidden: 16, decoderInput: 'h2', bos: 10 };
+    const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 16, mlpHidden: 16, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
     const WIDE: SomaConfig = { ...CFG, decoderInput: 'h2+h1+x' };
     const narrow = initWeights(CFG, 7);
     const wide = widenDecoder(CFG, narrow, WIDE);

@@ -10,7 +10,7 @@ import { FineTune } from '../../src/train/finetune';
 import { FINETUNE_DEFAULTS, type FineTuneSettings } from '../../src/train/settings';
 import { UNTRAINED } from '../helpers';
 
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 const TEXT = new TextEncoder().encode('the cat sat on the mat. '.repeat(40));
 const SMALL = { batch: 4, window: 12 }; // the defaults' step sizes, on a text and model this small
 /** The defaults before block steps: 8 head steps per trunk step, no row or unit steps. */

@@ -10,7 +10,7 @@ import { FineTune, fineTuneTextError, splitText } from '../../src/train/finetune
 import { FINETUNE_DEFAULTS } from '../../src/train/settings';
 import { UNTRAINED } from '../helpers';
 
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 const TEXT = new TextEncoder().encode('the cat sat on the mat. '.repeat(40));
 const SETTINGS = { ...FINETUNE_DEFAULTS, lr: 1e-2, batch: 4, window: 12, seed: 3 };
 

@@ -7,8 +7,8 @@ import { jsKernels } from '../../src/model/kernels';
 import { Shard } from '../../src/train/spsa';
 import { type SpsaSettings, type SpsaState, phaseAt, spsaStep } from '../../src/train/schedule';
 
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
-const SETTINGS: SpsaSettings = { lr: 1e-2, eps: 1e-3, beta: 0.9, steps: 400, warmup: 10, sharedEvery: 4, headRounds: 2, unitRounds: 0, unitLr: 1e-2, rowRounds: 0, rowLr: 1e-2, balance: 2e-3, seed: 3 };
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
+const SETTINGS: SpsaSettings = { lr: 1e-2, eps: 1e-3, beta: 0.9, steps: 400, warmup: 10, sharedEvery: 4, headRounds: 2, unitRounds: 0, unitLr: 1e-2, rowRounds: 0, rowLr: 1e-2, l2Rounds: 0, l2Lr: 1e-2, balance: 2e-3, seed: 3 };
 const TEXT = new TextEncoder().encode('the cat sat on the mat. '.repeat(40));
 
 function shard(): Shard {
@@ -34,6 +34,8 @@ describe('SPSA step', () => {
     expect([0, 1, 2, 3, 6, 9].map((s) => phaseAt(SETTINGS, s))).toEqual(['experts', 'heads', 'heads', 'experts', 'experts', 'shared']);
     const blocks = { ...SETTINGS, headRounds: 1, unitRounds: 1, rowRounds: 2 };
     expect([0, 1, 2, 3, 4, 5, 15].map((s) => phaseAt(blocks, s))).toEqual(['experts', 'heads', 'units', 'rows', 'rows', 'experts', 'shared']);
+    const layer2 = { ...SETTINGS, headRounds: 0, unitRounds: 1, rowRounds: 1, l2Rounds: 2 };
+    expect([0, 1, 2, 3, 4, 5, 15].map((s) => phaseAt(layer2, s))).toEqual(['experts', 'units', 'rows', 'l2units', 'l2units', 'experts', 'shared']);
   });
 
   it('block steps alone (no head steps) lower the loss, far below trunk steps alone in as many steps', async () => {

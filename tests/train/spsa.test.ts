@@ -10,7 +10,7 @@ import { type BlockPhase, Shard, type ShardEngine, type SoftTargets } from '../.
 import { nativeTrainKernels } from '../../src/cli/native-kernels';
 
 // The wide decoder input: unit steps then cover LN2(h2), LN1(h1) and the embedding's columns.
-const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10 };
+const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'full' };
 const TEXT = new TextEncoder().encode('Block steps perturb one row at a time; the rest stay at theta. '.repeat(8));
 const B = 4, T = 10, SEED = 7;
 const FLOATS = Shard.heapFloats(CFG, B, T);

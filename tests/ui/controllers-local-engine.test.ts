@@ -15,7 +15,7 @@ import { fakeHost, settle, stubPage } from './fake-engine';
 beforeEach(() => void stubPage());
 afterEach(() => vi.unstubAllGlobals());
 
-const SMALL: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2+h1+x', bos: 10 };
+const SMALL: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'full' };
 const TEXT = new TextDecoder().decode(ENGLISH.subarray(0, 4000));
 
 function memoryKv(): KeyValue {

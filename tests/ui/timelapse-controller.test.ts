@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../src/ui/settings';
 import { type SampleRequest, TimelapseController } from '../../src/ui/timelapse-controller';
 import { somaBytes } from '../helpers';
 
-const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 const host = { addController() {}, removeController() {}, requestUpdate() {}, updateComplete: Promise.resolve(true) };
 const request: SampleRequest = { prompt: 'The ', seed: 1, settings: DEFAULT_SETTINGS };
 

@@ -5,7 +5,7 @@ import { type KeyValue, WeightsStore, weightsKey } from '../../src/store/weights
 import { FILE_PROTOCOL_REASON, type WeightsSetup, WeightsController } from '../../src/ui/weights-controller';
 import { somaBytes } from '../helpers';
 
-const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10 };
+const TINY: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 2, expertHidden: 8, mlpHidden: 8, decoderInput: 'h2', bos: 10, layer2Recurrence: 'full' };
 
 let good: Uint8Array;
 let other: Uint8Array;
