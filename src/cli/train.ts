@@ -257,7 +257,7 @@ export async function train(argv: string[]): Promise<void> {
     if (!sameConfig(wider, config)) {
       // A branch with wider decoders: θ and the momentum widen; the step sizes and statistics carry on.
       const err = widenError(config, wider);
-      if (err) throw new UsageError(`--resume: ${err}`);
+      if (err) throw new UsageError(`--decoder-input and --mlp-hidden on --resume only widen the run's decoders: ${err}`);
       const wide = widenDecoder(config, theta, wider, initWeights(wider, run.cfg.seed));
       if (restored) restored = { ...restored, theta: wide, momentum: widenDecoder(config, restored.momentum, wider) };
       theta = wide;

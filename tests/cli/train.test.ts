@@ -72,7 +72,7 @@ describe('soma train', () => {
     await expect(train(['--data', data, '--out', join(data, 'second'), '--resume', '--init', join(data, 'first', 'soma.bin'), '--quiet'])).rejects.toThrow(/--init/);
   });
 
-  it('--init with a wider --decoder-input starts from the same model: new columns at zero, the same held-out score at step 0', async () => {
+  it('--init with a wider --decoder-input, or --resume with more --mlp-hidden, goes on from the same model: new columns at zero, the same held-out score at step 0', async () => {
     const data = corpus();
     await train(['--data', data, '--out', join(data, 'narrow'), ...TINY, '--decoder-input', 'h2']);
     const narrow = await readSoma(readFileSync(join(data, 'narrow', 'soma.bin')));
@@ -81,7 +81,7 @@ describe('soma train', () => {
     const wide = await readSoma(readFileSync(join(data, 'wide', 'soma.bin')));
     expect(wide.config.decoderInput).toBe('h2+h1+x');
     const w1 = weightLayout(wide.config).byName.get('experts.mlp.w1')!;
-    expect(w1.shape).toEqual([16, 64, 96]);
+    expect(w1.shape).toEqual([16, 128, 96]);
     expect(wide.provenance.method).toMatch(/widened the decoder's input from h2 to h2\+h1\+x/);
     expect(wide.provenance.method).toContain(`The ${narrow.provenance.steps} steps before it: ${narrow.provenance.method}`);
     const lastVal = (dir: string, row: number) => readFileSync(join(data, dir, 'log.csv'), 'utf8').trim().split('\n').at(row)!.split(',').slice(5, 7);
@@ -90,6 +90,13 @@ describe('soma train', () => {
     await expect(train(['--data', data, '--out', join(data, 'wide'), '--resume', '--decoder-input', 'h2', '--quiet'])).rejects.toThrow(/--decoder-input/);
     await train(['--data', data, '--out', join(data, 'wide'), '--resume', '--stop-at', '10', '--quiet']);
     expect((await readSoma(readFileSync(join(data, 'wide', 'soma.bin')))).provenance.steps).toBe(narrow.provenance.steps + 10);
+    // A branch with more decoder units goes on from the same model, its momentum widened, and says when it widened.
+    await expect(train(['--data', data, '--out', join(data, 'wide'), '--resume', '--mlp-hidden', '64', '--quiet'])).rejects.toThrow(/only widen the run's decoders: cannot carry a decoder of 128 hidden units/);
+    await train(['--data', data, '--out', join(data, 'wide'), '--resume', '--mlp-hidden', '136', '--stop-at', '12', '--quiet']);
+    const deeper = await readSoma(readFileSync(join(data, 'wide', 'soma.bin')));
+    expect(deeper.config.mlpHidden).toBe(136);
+    expect(deeper.provenance.method).toMatch(/At step 10 this run widened its decoders from h2\+h1\+x \(D 96\), M 128 to h2\+h1\+x \(D 96\), M 136/);
+    expect(deeper.provenance.steps).toBe(narrow.provenance.steps + 12);
     await expect(train(['--data', data, '--out', join(data, 'x'), ...TINY, '--decoder-input', 'h3'])).rejects.toThrow(/--decoder-input must be one of/);
   });
 
