@@ -40,7 +40,7 @@ test('the time-lapse works offline though it was never opened online', async ({ 
 test('when storage cannot hold the frames, the badge and the panel say what will not work offline', async ({ page, context }, info) => {
   const cdp = await context.newCDPSession(page);
   const origin = new URL(info.project.use.baseURL!).origin;
-  // Room for the model (about 2.4 MB in IndexedDB) and the app, not for the frames (about 7 MB).
+  // Room for the model (about 4.1 MB in IndexedDB) and the app, not for the frames (about 7 MB).
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 8_000_000 });
   await page.goto('/');
   await waitReady(page);
