@@ -10,7 +10,7 @@
 // page has been idle a second; the tasks after the first contentful paint are what Lighthouse's
 // total blocking time counts (4 × each task's length, less 50 ms, on its default mobile settings).
 // TRACE_DETAIL=1 also prints each style, layout, paint and layerize event over 2 ms with its arguments.
-import type { Browser, Page } from '@playwright/test';
+import type { Browser, BrowserContext, CDPSession, Page } from '@playwright/test';
 import { numberFlag, parseArgs, stringFlag } from './args';
 import { runScript, withBuiltApp } from './built-app';
 
@@ -169,12 +169,7 @@ async function traceStream(browser: Browser, url: string, profile: boolean, colo
     length.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
     await new Promise((r) => setTimeout(r, 200));
   })()`);
-  const cdp = profile ? await context.newCDPSession(page) : undefined;
-  if (cdp) {
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
-  }
+  const cdp = profile ? await startProfiler(context, page) : undefined;
   await browser.startTracing(page, { categories: CATEGORIES });
   await page.evaluate(`(${find})(document, '#generate').click()`);
   await page.locator('soma-app p.status').filter({ hasText: 'Generated' }).waitFor({ timeout: 120_000 });
@@ -184,16 +179,20 @@ async function traceStream(browser: Browser, url: string, profile: boolean, colo
   return trace;
 }
 
+/** A CDP session with the JS sampling profiler started on the page (every 200 µs). */
+async function startProfiler(context: BrowserContext, page: Page): Promise<CDPSession> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
 /** A first visit, traced from navigation until the model is ready and a second has passed. */
 async function traceStart(browser: Browser, url: string, profile: boolean, profiles: Profile[]): Promise<Buffer> {
   const context = await browser.newContext();
   const page: Page = await context.newPage();
-  const cdp = profile ? await context.newCDPSession(page) : undefined;
-  if (cdp) {
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
-  }
+  const cdp = profile ? await startProfiler(context, page) : undefined;
   await browser.startTracing(page, { categories: CATEGORIES });
   await page.goto(url);
   await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });

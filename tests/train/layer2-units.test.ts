@@ -7,8 +7,8 @@ import type { SomaConfig } from '../../src/model/config';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
-import { Shard, type ShardEngine, type SoftTargets } from '../../src/train/spsa';
-import { nativeTrainKernels } from '../../src/cli/native-kernels';
+import { Shard } from '../../src/train/spsa';
+import { shardEngines, softTargetsOf, targetCases, trainedDecoders } from './shard-fixtures';
 
 const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'unit' };
 const H = CFG.expertHidden;
@@ -16,38 +16,10 @@ const TEXT = new TextEncoder().encode('Each unit of layer two reads its own stat
 const B = 4, T = 10, SEED = 7;
 const FLOATS = Shard.heapFloats(CFG, B, T);
 
-type Engine = () => ShardEngine;
-const tsEngine: Engine = () => ({ kernels: jsKernels(new Float32Array(FLOATS)), base: 0 });
-const nativeEngine: Engine | null = (() => {
-  if (typeof nativeTrainKernels(16) === 'string') return null;
-  return () => {
-    const n = nativeTrainKernels(FLOATS) as Exclude<ReturnType<typeof nativeTrainKernels>, string>;
-    return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, ...a) => n.nll(...a), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a) };
-  };
-})();
-
-/** Decoder weights a trained model could have (the init's are tiny, so the ± losses would barely differ). */
-function weights(): Float32Array {
-  const theta = initWeights(CFG, 2);
-  const layout = weightLayout(CFG);
-  let x = 1;
-  for (const name of ['experts.mlp.w1', 'experts.mlp.b1', 'experts.mlp.w2', 'experts.mlp.b2']) {
-    const t = layout.byName.get(name)!;
-    for (let i = t.offset; i < t.offset + t.size; i++) theta[i] = ((x = (x * 48271) % 2147483647) / 2147483647 - 0.5) * 2;
-  }
-  return theta;
-}
-
-/** Soft targets as a teacher gives them: half the next byte, half a spread that depends on the position. */
-const soft: SoftTargets = (i, out, row) => {
-  let sum = 0;
-  for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
-  for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
-  out[row * 256 + TEXT[i]] += 0.5;
-};
-
-const engines: [string, Engine][] = [['TypeScript', tsEngine], ...(nativeEngine ? [['native', nativeEngine] as [string, Engine]] : [])];
-const cases = engines.flatMap(([name, engine]) => [[`${name}, hard targets`, engine, undefined], [`${name}, soft targets`, engine, soft]] as [string, Engine, SoftTargets | undefined][]);
+const engines = shardEngines(FLOATS);
+const soft = softTargetsOf(TEXT);
+const cases = targetCases(engines, soft);
+const weights = () => trainedDecoders(CFG);
 
 describe.each(cases)('layer-2 unit steps (%s)', (_name, engine, targets) => {
   /** A shard one window into the text, read at θ: the cached window then starts from a carried state. */

@@ -3,11 +3,8 @@
 // own z and nothing else.
 import { describe, expect, it } from 'vitest';
 import { type SomaConfig, decoderWidth } from '../../src/model/config';
-import { initWeights } from '../../src/model/init';
-import { jsKernels } from '../../src/model/kernels';
-import { weightLayout } from '../../src/model/weights';
-import { type BlockPhase, Shard, type ShardEngine, type SoftTargets } from '../../src/train/spsa';
-import { nativeTrainKernels } from '../../src/cli/native-kernels';
+import { type BlockPhase, Shard, type SoftTargets } from '../../src/train/spsa';
+import { shardEngines, softTargetsOf, targetCases, trainedDecoders } from './shard-fixtures';
 
 // The wide decoder input: unit steps then cover LN2(h2), LN1(h1) and the embedding's columns.
 const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'full' };
@@ -15,39 +12,10 @@ const TEXT = new TextEncoder().encode('Block steps perturb one row at a time; th
 const B = 4, T = 10, SEED = 7;
 const FLOATS = Shard.heapFloats(CFG, B, T);
 
-type Engine = () => ShardEngine;
-const tsEngine: Engine = () => ({ kernels: jsKernels(new Float32Array(FLOATS)), base: 0 });
-const nativeEngine: Engine | null = (() => {
-  const probe = nativeTrainKernels(16);
-  if (typeof probe === 'string') return null;
-  return () => {
-    const n = nativeTrainKernels(FLOATS) as Exclude<ReturnType<typeof nativeTrainKernels>, string>;
-    return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, ...a) => n.nll(...a), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a) };
-  };
-})();
-
-/** Decoder weights a trained model could have: the init's are tiny, so the ± losses would barely differ. */
-function weights(): Float32Array {
-  const theta = initWeights(CFG, 2);
-  const layout = weightLayout(CFG);
-  let x = 1;
-  for (const name of ['experts.mlp.w1', 'experts.mlp.b1', 'experts.mlp.w2', 'experts.mlp.b2']) {
-    const t = layout.byName.get(name)!;
-    for (let i = t.offset; i < t.offset + t.size; i++) theta[i] = ((x = (x * 48271) % 2147483647) / 2147483647 - 0.5) * 2;
-  }
-  return theta;
-}
-
-/** Soft targets as a teacher gives them (losses.ts): half the next byte, half a spread over bytes that depends on the position. */
-const soft: SoftTargets = (i, out, row) => {
-  let sum = 0;
-  for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
-  for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
-  out[row * 256 + TEXT[i]] += 0.5;
-};
-
-const engines: [string, Engine][] = [['TypeScript', tsEngine], ...(nativeEngine ? [['native', nativeEngine] as [string, Engine]] : [])];
-const cases = engines.flatMap(([name, engine]) => [[`${name}, hard targets`, engine, undefined], [`${name}, soft targets`, engine, soft]] as [string, Engine, SoftTargets | undefined][]);
+const engines = shardEngines(FLOATS);
+const soft = softTargetsOf(TEXT);
+const cases = targetCases(engines, soft);
+const weights = () => trainedDecoders(CFG);
 
 describe.each(cases)('block steps (%s)', (_name, engine, targets) => {
   const shard = (theta: Float32Array) => new Shard(CFG, engine(), theta, TEXT, B, T, 5, targets);
