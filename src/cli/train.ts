@@ -156,7 +156,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       (run.model?.layer2Recurrence === 'unit' ? ' Layer 2 of every expert has an element-wise recurrence (each unit reads its own previous state alone).' : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
       (run.init?.mlpHidden && run.init.mlpHidden !== run.model?.mlpHidden ? ` This run widened the decoder's hidden layer from ${run.init.mlpHidden} to ${run.model?.mlpHidden} units, the new units' output weights at zero (the same model at its start).` : '') +
-      (run.widened ?? []).map((w) => ` At step ${w.step} this run widened its decoders from ${w.to === w.from ? '' : `${w.from} to `}${w.to}, the new weights' effect at zero (the same model at that step; the new units' input rows freshly initialised).`).join('') +
+      (run.widened ?? []).map((w) => ` At step ${w.step} this run widened its decoders from ${w.from} to ${w.to}, the new weights' effect at zero (the same model at that step; the new units' input rows freshly initialised).`).join('') +
       (run.init?.method ? ` The ${run.init.steps} steps before it: ${run.init.method}` : ''),
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
