@@ -60,7 +60,9 @@ test('the generated text can be scored, and a large text scores without freezing
     const tick = () => (performance.now() - t0 < 1000 ? (n++, requestAnimationFrame(tick)) : resolve(n));
     requestAnimationFrame(tick);
   }));
-  expect(frames).toBeGreaterThan(10);
+  // A frozen page gives one frame or none in that second; a busy but answering one several. On two
+  // cores shared by the worker's scoring, the page and the test runner, about 7 to 60 came.
+  expect(frames).toBeGreaterThanOrEqual(3);
   await expect(page.locator('soma-score-panel p.total')).toContainText(/over 50,000 characters/, { timeout: 60_000 });
 });
 
@@ -133,8 +135,9 @@ test('teach it: live held-out nats/char, pause and resume (also on a hidden tab)
   await page.reload();
   await waitReady(page);
   await page.getByRole('button', { name: 'Teach it' }).click();
-  // The worker checks the stored copy's hash and loads it after the original: slow on a loaded machine.
-  await expect(page.getByLabel('tuned', { exact: true })).toBeEnabled({ timeout: 15_000 });
+  // The worker checks the stored copy's hash and loads it after the original (4 MB each): slow on a
+  // loaded machine, where 15 s was not always enough.
+  await expect(page.getByLabel('tuned', { exact: true })).toBeEnabled({ timeout: 60_000 });
   await expect(page.getByLabel('tuned', { exact: true })).toBeChecked();
   await shot(page, info, 'teach-after-reload');
 });
