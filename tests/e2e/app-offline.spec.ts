@@ -42,12 +42,18 @@ test('when storage cannot hold the frames, the badge and the panel say what will
   const origin = new URL(info.project.use.baseURL!).origin;
   // Room for the model (about 4.1 MB in IndexedDB) and the app, not for the frames (about 7 MB).
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 8_000_000 });
-  await page.goto('/');
-  await waitReady(page);
-  // Said from the quota the browser reports, or from the refusal of the first frame it cannot hold.
-  const warning = page.getByText(/^works offline, except the Time-lapse: .*storage/);
-  await expect(warning).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByText('ready to work offline')).toHaveCount(0);
-  await page.getByRole('button', { name: 'Time-lapse' }).click();
-  await expect(page.locator('soma-timelapse-panel')).toContainText('The time-lapse will not work offline');
+  try {
+    await page.goto('/');
+    await waitReady(page);
+    // Said from the quota the browser reports, or from the refusal of the first frame it cannot hold.
+    const warning = page.getByText(/^works offline, except the Time-lapse: .*storage/);
+    await expect(warning).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText('ready to work offline')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Time-lapse' }).click();
+    await expect(page.locator('soma-timelapse-panel')).toContainText('The time-lapse will not work offline');
+  } finally {
+    // The override holds for the origin in the whole browser, not in this context alone: left in
+    // place, it kept a later test's tuned copy (4 MB beside the 4 MB model) out of storage.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  }
 });
