@@ -61,5 +61,5 @@ export function widenDecoder(from: SomaConfig, weights: Float32Array, to: SomaCo
   return out;
 }
 
-/** The decoder's input width of each config, for messages. */
+/** A config's decoder in words, for messages and the provenance: its input (and width) and hidden units. */
 export const describeDecoder = (c: SomaConfig): string => `${c.decoderInput} (D ${decoderWidth(c)}), M ${c.mlpHidden}`;
