@@ -4,13 +4,12 @@
 // did (bit for bit when H and M are multiples of 8: the kernels' blocks of 8 then see the old weights as
 // before, and the new ones add exact zeros). The new units' input rows take fresh values, so that the
 // row steps see them from the start: a unit with zero input weights would read nothing.
-import { DECODER_INPUTS, DEFAULT_CONFIG, type SomaConfig, decoderWidth, numel, tensorSpecs } from './config';
+import { DECODER_INPUTS, type SomaConfig, decoderWidth, numel, sameConfig, tensorSpecs } from './config';
 import { weightLayout } from './weights';
 
 /** Why `to` cannot carry a model of config `from`, or null: it may differ only by a wider decoder. */
 export function widenError(from: SomaConfig, to: SomaConfig): string | null {
-  const fixed = (Object.keys(DEFAULT_CONFIG) as (keyof SomaConfig)[]).filter((k) => k !== 'decoderInput' && k !== 'mlpHidden');
-  if (fixed.some((k) => from[k] !== to[k])) return 'only the decoder input and its hidden width may differ';
+  if (!sameConfig({ ...from, decoderInput: to.decoderInput, mlpHidden: to.mlpHidden }, to)) return 'only the decoder input and its hidden width may differ';
   if (DECODER_INPUTS.indexOf(from.decoderInput) > DECODER_INPUTS.indexOf(to.decoderInput)) return `cannot carry a decoder that reads ${from.decoderInput} into one that reads ${to.decoderInput}`;
   if (from.mlpHidden > to.mlpHidden) return `cannot carry a decoder of ${from.mlpHidden} hidden units into one of ${to.mlpHidden}`;
   return null;

@@ -24,8 +24,30 @@ import type { PassLoss, Slice } from './spsa';
  */
 const ROWS_PER_CALL = 64;
 
+/** Where the step's buffers sit in the heap from `base` (offsets in floats), and where they end. */
+function heapLayout(c: SomaConfig, batch: number, window: number, base: number) {
+  const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = c;
+  const R = batch * window, B2 = 2 * batch;
+  let next = base;
+  const take = (n: number) => ((next += n), next - n);
+  const at = {
+    y1: take(K * R * H), // [K, T·B, H] every expert's LN1(h1), row t·B + j
+    pre: take(2 * R * 4 * H), // [2, T·B, 4H] one expert's (W ± εz_W)·y1 + b ± εz_b
+    w: take(4 * H * H), // W ± εz_W of one expert
+    b: take(4 * H), // b ± εz_b
+    gates: take(B2 * 4 * H),
+    cells: take(B2 * H),
+    h: take(B2 * H),
+    dec: take(2 * R * decoderWidth(c)),
+    hid: take(2 * R * M),
+    logits: take(2 * R * V),
+    h2: take(2 * R * H), // [2n, H] the winner's h2 with one unit moved, then normed into dec
+  };
+  return { ...at, end: next };
+}
+
 export class Layer2Units {
-  private readonly at: { y1: number; pre: number; w: number; b: number; gates: number; cells: number; h: number; dec: number; hid: number; logits: number; h2: number };
+  private readonly at: ReturnType<typeof heapLayout>;
   private readonly startH: Float32Array; // [K, B, H] h2 at the window's start
   private readonly startC: Float32Array; // [K, B, H] c2 at the window's start
   private readonly h2ByTime: Float32Array; // [T·B, H] the winner's h2 at θ, row t·B + j
@@ -47,10 +69,7 @@ export class Layer2Units {
 
   /** Heap floats the step needs for windows of `batch` streams × `window` bytes (none for a 'full' layer 2). */
   static floats(c: SomaConfig, batch: number, window: number): number {
-    if (c.layer2Recurrence !== 'unit') return 0;
-    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = c;
-    const R = batch * window;
-    return K * R * H + 2 * R * 4 * H + 4 * H * H + 4 * H + 2 * batch * 6 * H + 2 * R * (decoderWidth(c) + M + V) + 2 * R * H;
+    return c.layer2Recurrence === 'unit' ? heapLayout(c, batch, window, 0).end : 0;
   }
 
   constructor(
@@ -63,23 +82,9 @@ export class Layer2Units {
     unitsPerRound: number, // units of each expert estimated per round (all of them, or a window at a seeded offset)
   ) {
     this.perRound = Math.max(1, Math.min(model.config.expertHidden, unitsPerRound));
-    const { experts: K, expertHidden: H, mlpHidden: M, vocab: V } = model.config;
-    const R = batch * window, B2 = 2 * batch;
-    let next = base;
-    const take = (n: number) => ((next += n), next - n);
-    this.at = {
-      y1: take(K * R * H), // [K, T·B, H] every expert's LN1(h1), row t·B + j
-      pre: take(2 * R * 4 * H), // [2, T·B, 4H] one expert's (W ± εz_W)·y1 + b ± εz_b
-      w: take(4 * H * H), // W ± εz_W of one expert
-      b: take(4 * H), // b ± εz_b
-      gates: take(B2 * 4 * H),
-      cells: take(B2 * H),
-      h: take(B2 * H),
-      dec: take(2 * R * decoderWidth(model.config)),
-      hid: take(2 * R * M),
-      logits: take(2 * R * V),
-      h2: take(2 * R * H), // [2n, H] the winner's h2 with one unit moved, then normed into dec
-    };
+    const { experts: K, expertHidden: H } = model.config;
+    const R = batch * window;
+    this.at = heapLayout(model.config, batch, window, base);
     this.startH = new Float32Array(K * batch * H);
     this.startC = new Float32Array(K * batch * H);
     this.h2ByTime = new Float32Array(R * H);

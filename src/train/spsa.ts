@@ -298,12 +298,9 @@ export class Shard {
       this.makeZ(stepSeed, phase);
       let out: PassLoss;
       if (phase === 'heads') out = this.cached.headStep((scale) => this.loadWeights('heads', scale), eps);
-      else if (phase === 'l2units') {
-        this.loadWeights('heads', 0);
-        out = this.layer2!.step(this.cached, this.groups.l2units, this.z, eps, stepSeed);
-      } else {
-        this.loadWeights('heads', 0);
-        out = this.cached.blockStep(phase, this.groups[phase], this.z, this.theta, eps);
+      else {
+        this.loadWeights('heads', 0); // block steps compute every perturbed loss from θ
+        out = phase === 'l2units' ? this.layer2!.step(this.cached, this.groups.l2units, this.z, eps, stepSeed) : this.cached.blockStep(phase, this.groups[phase], this.z, this.theta, eps);
       }
       return { ...out, consumed };
     }

@@ -8,18 +8,13 @@ import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
 import { Shard } from '../../src/train/spsa';
-import { shardEngines, softTargetsOf, targetCases, trainedDecoders } from './shard-fixtures';
+import { shardFixtures } from './shard-fixtures';
 
 const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'unit' };
 const H = CFG.expertHidden;
 const TEXT = new TextEncoder().encode('Each unit of layer two reads its own state; the rest stay at theta. '.repeat(8));
 const B = 4, T = 10, SEED = 7;
-const FLOATS = Shard.heapFloats(CFG, B, T);
-
-const engines = shardEngines(FLOATS);
-const soft = softTargetsOf(TEXT);
-const cases = targetCases(engines, soft);
-const weights = () => trainedDecoders(CFG);
+const { cases, weights } = shardFixtures(CFG, TEXT, B, T);
 
 describe.each(cases)('layer-2 unit steps (%s)', (_name, engine, targets) => {
   /** A shard one window into the text, read at θ: the cached window then starts from a carried state. */

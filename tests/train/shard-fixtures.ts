@@ -5,13 +5,13 @@ import type { SomaConfig } from '../../src/model/config';
 import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
-import type { ShardEngine, SoftTargets } from '../../src/train/spsa';
+import { Shard, type ShardEngine, type SoftTargets } from '../../src/train/spsa';
 import { nativeTrainKernels } from '../../src/cli/native-kernels';
 
 export type Engine = () => ShardEngine;
 
 /** Each engine by name, over a heap of `floats`: TypeScript always, native kernels when they build. */
-export function shardEngines(floats: number): [string, Engine][] {
+function shardEngines(floats: number): [string, Engine][] {
   const ts: Engine = () => ({ kernels: jsKernels(new Float32Array(floats)), base: 0 });
   if (typeof nativeTrainKernels(16) === 'string') return [['TypeScript', ts]];
   const native: Engine = () => {
@@ -22,7 +22,7 @@ export function shardEngines(floats: number): [string, Engine][] {
 }
 
 /** Decoder weights a trained model could have: the init's are tiny, so the ± losses would barely differ. */
-export function trainedDecoders(cfg: SomaConfig): Float32Array {
+function trainedDecoders(cfg: SomaConfig): Float32Array {
   const theta = initWeights(cfg, 2);
   const layout = weightLayout(cfg);
   let x = 1;
@@ -34,7 +34,7 @@ export function trainedDecoders(cfg: SomaConfig): Float32Array {
 }
 
 /** Soft targets as a teacher gives them (losses.ts): half the next byte of `text`, half a spread over bytes that depends on the position. */
-export const softTargetsOf = (text: Uint8Array): SoftTargets => (i, out, row) => {
+const softTargetsOf = (text: Uint8Array): SoftTargets => (i, out, row) => {
   let sum = 0;
   for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
   for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
@@ -42,5 +42,13 @@ export const softTargetsOf = (text: Uint8Array): SoftTargets => (i, out, row) =>
 };
 
 /** Every engine with hard targets and with soft ones. */
-export const targetCases = (engines: [string, Engine][], soft: SoftTargets) =>
+const targetCases = (engines: [string, Engine][], soft: SoftTargets) =>
   engines.flatMap(([name, engine]) => [[`${name}, hard targets`, engine, undefined], [`${name}, soft targets`, engine, soft]] as [string, Engine, SoftTargets | undefined][]);
+
+/** A test's whole setup for a model and text, B streams × T bytes: its heap size, engines, soft targets, cases and trained decoders. */
+export function shardFixtures(cfg: SomaConfig, text: Uint8Array, B: number, T: number) {
+  const floats = Shard.heapFloats(cfg, B, T);
+  const engines = shardEngines(floats);
+  const soft = softTargetsOf(text);
+  return { floats, engines, soft, cases: targetCases(engines, soft), weights: () => trainedDecoders(cfg) };
+}

@@ -4,18 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { type SomaConfig, decoderWidth } from '../../src/model/config';
 import { type BlockPhase, Shard, type SoftTargets } from '../../src/train/spsa';
-import { shardEngines, softTargetsOf, targetCases, trainedDecoders } from './shard-fixtures';
+import { shardFixtures } from './shard-fixtures';
 
 // The wide decoder input: unit steps then cover LN2(h2), LN1(h1) and the embedding's columns.
 const CFG: SomaConfig = { vocab: 256, embed: 8, routerHidden: 8, experts: 3, expertHidden: 8, mlpHidden: 12, decoderInput: 'h2+h1+x', bos: 10, layer2Recurrence: 'full' };
 const TEXT = new TextEncoder().encode('Block steps perturb one row at a time; the rest stay at theta. '.repeat(8));
 const B = 4, T = 10, SEED = 7;
-const FLOATS = Shard.heapFloats(CFG, B, T);
-
-const engines = shardEngines(FLOATS);
-const soft = softTargetsOf(TEXT);
-const cases = targetCases(engines, soft);
-const weights = () => trainedDecoders(CFG);
+const { engines, soft, cases, weights } = shardFixtures(CFG, TEXT, B, T);
 
 describe.each(cases)('block steps (%s)', (_name, engine, targets) => {
   const shard = (theta: Float32Array) => new Shard(CFG, engine(), theta, TEXT, B, T, 5, targets);
