@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Elementwise } from '../model/forward';
 import type { Kernels } from '../model/kernels';
+import type { Layer2Diffs } from '../train/layer2-units';
+import type { ShardEngine } from '../train/spsa';
 import { ROOT } from './paths';
 
 interface Addon {
@@ -17,6 +19,7 @@ interface Addon {
   nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array, soft?: Float32Array): void;
   rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
   unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
+  l2UnitDiffs: Layer2Diffs;
 }
 
 export interface NativeTrainKernels {
@@ -28,10 +31,17 @@ export interface NativeTrainKernels {
   rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
   /** The unit steps' loss differences, added into out[0..m): see UnitDiffs in src/train/losses.ts. */
   unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
+  /** One expert's layer-2 unit round: see Layer2Diffs in src/train/layer2-units.ts. */
+  l2UnitDiffs: Layer2Diffs;
+}
+
+/** A trainer shard's engine (src/train/spsa.ts) on these kernels: every part they have a native twin of. */
+export function nativeShardEngine(n: NativeTrainKernels): ShardEngine {
+  return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, ...a) => n.nll(...a), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a), l2UnitDiffs: n.l2UnitDiffs };
 }
 
 const SRC = join(ROOT, 'src/cli/native/train-kernels.c');
-const SOURCES = [SRC, join(ROOT, 'src/cli/native/model-math.h'), join(ROOT, 'src/cli/native/loss-kernels.h')];
+const SOURCES = [SRC, join(ROOT, 'src/cli/native/model-math.h'), join(ROOT, 'src/cli/native/loss-kernels.h'), join(ROOT, 'src/cli/native/layer2-kernels.h')];
 const OUT = join(ROOT, 'src/cli/native/build/train-kernels.node');
 
 /** Compiles the addon if it is missing or older than its source. Throws when there is no compiler. */
@@ -67,5 +77,6 @@ export function nativeTrainKernels(floats: number): NativeTrainKernels | string 
     nll: addon.nll,
     rowDiffs: addon.rowDiffs,
     unitDiffs: addon.unitDiffs,
+    l2UnitDiffs: addon.l2UnitDiffs,
   };
 }

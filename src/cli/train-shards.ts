@@ -6,7 +6,7 @@ import { wasmKernels } from '../engine/wasm';
 import { type PassLoss, type Phase, Shard, type ShardEngine } from '../train/spsa';
 import { inThread } from '../train/schedule';
 import { Teacher } from '../train/teacher';
-import { nativeTrainKernels } from './native-kernels';
+import { nativeShardEngine, nativeTrainKernels } from './native-kernels';
 import { kernelsWasm } from './node-engine';
 
 export interface ShardSpec {
@@ -42,7 +42,7 @@ export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): 
     const k = await wasmKernels(await kernelsWasm(), floats);
     return { kernels: k, base: k.base, label: 'wasm-simd' };
   }
-  return { kernels: native.kernels, base: 0, elementwise: native.elementwise, nll: (_h, ...a) => native.nll(...a), rowDiffs: (_h, ...a) => native.rowDiffs(...a), unitDiffs: (_h, ...a) => native.unitDiffs(...a), label: 'native' };
+  return { ...nativeShardEngine(native), label: 'native' };
 }
 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */

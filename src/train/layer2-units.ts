@@ -46,6 +46,27 @@ function heapLayout(c: SomaConfig, batch: number, window: number, base: number) 
   return { ...at, end: next };
 }
 
+/**
+ * One expert's whole round in the trainer's native kernels (src/cli/native/layer2-kernels.h), the
+ * same differences as step() below computed in a cheaper order: out[k] = loss(+) − loss(−) of block
+ * (e, units[k]). ints: heap offsets y1, W, b, r; z offsets of W, r, b; dec, n; heap offsets ln2G, w1,
+ * b1, w2, b2; then B, T, H, D, M. startH and startC are expert e's window start [B, H], h2 its rows'
+ * h2 at θ [n, H], rowAt their bytes.
+ */
+export type Layer2Diffs = (
+  ints: Int32Array,
+  eps: number,
+  z: Float32Array,
+  units: Int32Array,
+  startH: Float32Array,
+  startC: Float32Array,
+  h2: Float32Array,
+  rowAt: Int32Array,
+  targets: Uint8Array,
+  out: Float64Array,
+  soft?: Float32Array,
+) => void;
+
 export class Layer2Units {
   private readonly at: ReturnType<typeof heapLayout>;
   private readonly startH: Float32Array; // [K, B, H] h2 at the window's start
@@ -80,6 +101,7 @@ export class Layer2Units {
     base: number,
     withSoftTargets: boolean,
     unitsPerRound: number, // units of each expert estimated per round (all of them, or a window at a seeded offset)
+    private readonly native?: Layer2Diffs, // the round in native code, when the trainer's kernels have it
   ) {
     this.perRound = Math.max(1, Math.min(model.config.expertHidden, unitsPerRound));
     const { experts: K, expertHidden: H } = model.config;
@@ -156,6 +178,13 @@ export class Layer2Units {
       this.nll(heap, at.logits, n, rows.targets, this.rowLosses, rows.soft);
       for (let i = 0; i < n; i++) out.plus[e] += this.rowLosses[i];
       out.minus[e] = out.plus[e];
+      const diff = out.blocks!.subarray(e * U, (e + 1) * U);
+      if (this.native) {
+        const ints = [at.y1 + e * R * H, w.l2W + e * 4 * H * H, w.l2B + e * 4 * H, w.l2R! + e * 4 * H, W.offset, r.offset, b.offset, rows.dec, n, w.ln2G + e * H, w.mlpW1 + e * M * D, w.mlpB1 + e * M, w.mlpW2 + e * V * M, w.mlpB2 + e * V, B, T, H, D, M];
+        const span = (a: Float32Array) => a.subarray(e * B * H, (e + 1) * B * H);
+        this.native(Int32Array.from(ints), eps, z, Int32Array.from(units), span(this.startH), span(this.startC), this.h2Win.subarray(rows.first * H, (rows.first + n) * H), this.rowAt.subarray(rows.first, rows.first + n), rows.targets, diff, rows.soft);
+        return;
+      }
 
       // Every unit's trajectory under its own block at ±ε, over the whole window: the gates' input
       // part through the kernels with W ± εz and b ± εz_b (as the moved model computes it), then
@@ -199,7 +228,6 @@ export class Layer2Units {
         if (this.soft && rows.soft) this.soft.set(rows.soft, sign * n * 256);
       }
       const targets = this.targets.subarray(0, 2 * n), soft = this.soft?.subarray(0, 2 * n * 256);
-      const diff = out.blocks!.subarray(e * U, (e + 1) * U);
       for (let k = 0; k < U; k++) {
         const u = units[k];
         for (let sign = 0; sign < 2; sign++) {

@@ -25,7 +25,7 @@ import type { Kernels } from '../model/kernels';
 import { Rng } from '../model/random';
 import { weightLayout, weightOffsets } from '../model/weights';
 import { CachedFeatures } from './cached-features';
-import { Layer2Units, applyLayer2Units } from './layer2-units';
+import { type Layer2Diffs, Layer2Units, applyLayer2Units } from './layer2-units';
 import { type NllRows, type RowDiffs, type UnitDiffs, tsNll, tsRowDiffs, tsUnitDiffs } from './losses';
 
 /** Which weights a step perturbs: every expert's whole set, the decoders, or the shared weights. */
@@ -100,6 +100,7 @@ export interface ShardEngine {
   nll?: NllRows;
   rowDiffs?: RowDiffs;
   unitDiffs?: UnitDiffs;
+  l2UnitDiffs?: Layer2Diffs;
 }
 
 export interface PassLoss {
@@ -170,7 +171,7 @@ export class Shard {
     this.z = new Float32Array(theta.length);
     this.cached = new CachedFeatures(this.model, { nll: this.nll, rowDiffs: this.rowDiffs, unitDiffs: this.unitDiffs }, batch * window, this.s.ur + this.s.size);
     const layer2At = this.s.ur + this.s.size + CachedFeatures.floats(config, batch * window);
-    this.layer2 = config.layer2Recurrence === 'unit' ? new Layer2Units(this.model, this.nll, batch, window, layer2At, !!softTargets, layer2UnitsPerRound) : null;
+    this.layer2 = config.layer2Recurrence === 'unit' ? new Layer2Units(this.model, this.nll, batch, window, layer2At, !!softTargets, layer2UnitsPerRound, engine.l2UnitDiffs) : null;
     this.start = new Float32Array(this.s.size);
     this.endPlus = new Float32Array(this.s.size);
     this.bytes = new Uint8Array(batch);

@@ -6,7 +6,7 @@ import { initWeights } from '../../src/model/init';
 import { jsKernels } from '../../src/model/kernels';
 import { weightLayout } from '../../src/model/weights';
 import { Shard, type ShardEngine, type SoftTargets } from '../../src/train/spsa';
-import { nativeTrainKernels } from '../../src/cli/native-kernels';
+import { nativeShardEngine, nativeTrainKernels } from '../../src/cli/native-kernels';
 
 export type Engine = () => ShardEngine;
 
@@ -14,10 +14,7 @@ export type Engine = () => ShardEngine;
 function shardEngines(floats: number): [string, Engine][] {
   const ts: Engine = () => ({ kernels: jsKernels(new Float32Array(floats)), base: 0 });
   if (typeof nativeTrainKernels(16) === 'string') return [['TypeScript', ts]];
-  const native: Engine = () => {
-    const n = nativeTrainKernels(floats) as Exclude<ReturnType<typeof nativeTrainKernels>, string>;
-    return { kernels: n.kernels, base: 0, elementwise: n.elementwise, nll: (_h, ...a) => n.nll(...a), rowDiffs: (_h, ...a) => n.rowDiffs(...a), unitDiffs: (_h, ...a) => n.unitDiffs(...a) };
-  };
+  const native: Engine = () => nativeShardEngine(nativeTrainKernels(floats) as Exclude<ReturnType<typeof nativeTrainKernels>, string>);
   return [['TypeScript', ts], ['native', native]];
 }
 

@@ -6,7 +6,7 @@
 
 // The rational tanh, in the precision T of its arguments and arithmetic.
 #define SOMA_TANH(name, T)                                              \
-  static inline T name(T x) {                                           \
+  static inline __attribute__((always_inline)) T name(T x) {                                           \
     const T clamp = (T)7.90531110763549805;                             \
     x = x < -clamp ? -clamp : x > clamp ? clamp : x;                    \
     const T x2 = x * x;                                                 \
@@ -27,6 +27,6 @@ SOMA_TANH(soma_tanh_d, double) // as the TypeScript reference computes it, in fl
 static inline float soma_sigmoid(float x) { return 0.5f + 0.5f * soma_tanh(0.5f * x); }
 
 // GELU, tanh form, in float64 (the decoder's hidden layer).
-static inline double soma_gelu_d(double x) { return 0.5 * x * (1 + soma_tanh_d(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
+static inline __attribute__((always_inline)) double soma_gelu_d(double x) { return 0.5 * x * (1 + soma_tanh_d(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
 
 #endif

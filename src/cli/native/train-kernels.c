@@ -20,6 +20,8 @@ typedef struct {
   size_t wt_len;
   float *wmax; // unitDiffs: the largest |W2[v, u]| of each unit u
   size_t wmax_len;
+  float *l2; // l2UnitDiffs: the round's scratch
+  size_t l2_len;
 } State;
 
 static State *state(napi_env env) {
@@ -36,6 +38,7 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(s->yt);
   free(s->wt);
   free(s->wmax);
+  free(s->l2);
   free(s);
 }
 
@@ -254,6 +257,7 @@ static int soft_arg(napi_env env, napi_value v, int32_t rows, const float **w) {
 }
 
 #include "loss-kernels.h"
+#include "layer2-kernels.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   State *S = calloc(1, sizeof(State));
@@ -271,6 +275,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"nll", NULL, nll, NULL, NULL, NULL, napi_default, NULL},
     {"rowDiffs", NULL, row_diffs, NULL, NULL, NULL, napi_default, NULL},
     {"unitDiffs", NULL, unit_diffs, NULL, NULL, NULL, napi_default, NULL},
+    {"l2UnitDiffs", NULL, l2_unit_diffs, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
