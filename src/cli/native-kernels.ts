@@ -16,6 +16,7 @@ interface Addon {
   matmul(y: number, w: number, b: number, x: number, rows: number, cols: number, batch: number): void;
   lstmCells(g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
   layerNorms(x: number, xs: number, out: number, os: number, gain: number, bias: number, n: number, rows: number): void;
+  addOwnState(g: number, r: number, h: number, H: number, K: number, B: number): void;
   nll(logits: number, rows: number, targets: Uint8Array, out: Float64Array, soft?: Float32Array): void;
   rowDiffs(logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
   unitDiffs(logits: number, pre: number, shift: number, w2: number, rows: number, m: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array): void;
@@ -73,6 +74,7 @@ export function nativeTrainKernels(floats: number): NativeTrainKernels | string 
     elementwise: {
       lstmCells: (_a, g, c, h, n, rows, hs) => addon.lstmCells(g, c, h, n, rows, hs),
       layerNorms: (_a, x, xs, out, os, gain, bias, n, rows) => addon.layerNorms(x, xs, out, os, gain, bias, n, rows),
+      addOwnState: (_a, g, r, h, H, K, B) => addon.addOwnState(g, r, h, H, K, B),
     },
     nll: addon.nll,
     rowDiffs: addon.rowDiffs,

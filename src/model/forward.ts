@@ -31,6 +31,8 @@ export interface Elementwise {
   lstmCells(a: Float32Array, g: number, c: number, h: number, n: number, rows: number, hStride: number): void;
   /** out + r·outStride = LN(x + r·xStride) over n elements, one gain and bias for every row. */
   layerNorms(a: Float32Array, x: number, xStride: number, out: number, outStride: number, gain: number, bias: number, n: number, rows: number): void;
+  /** Layer 2's element-wise recurrence ('unit'), as addOwnState below. */
+  addOwnState(a: Float32Array, g: number, r: number, h: number, H: number, K: number, B: number): void;
 }
 
 /** Where the state and scratch buffers of B streams sit in the heap (offsets in floats). */
@@ -150,6 +152,7 @@ export const tsElementwise: Elementwise = {
   layerNorms(a, x, xStride, out, outStride, gain, bias, n, rows) {
     for (let r = 0; r < rows; r++) layerNorm(a, x + r * xStride, out + r * outStride, gain, bias, n);
   },
+  addOwnState: (a, g, r, h, H, K, B) => addOwnState(a, g, r, h, H, K, B),
 };
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -201,7 +204,7 @@ export function step(m: Model, s: StateLayout, bytes: ArrayLike<number>, winners
 
   // Every expert, layer 2: gates = W2·[y1; h2] + b2 (or W2·y1 + b2 + r2 ⊙ h2 per gate), then the cells.
   for (let e = 0; e < K; e++) k.matmul(s.g2 + e * B * 4 * H, w.l2W + e * 4 * H * L, w.l2B + e * 4 * H, s.u2 + e * B * L, 4 * H, L, B);
-  if (m.config.layer2Recurrence === 'unit') addOwnState(a, s.g2, w.l2R!, s.h2, H, K, B);
+  if (m.config.layer2Recurrence === 'unit') ew.addOwnState(a, s.g2, w.l2R!, s.h2, H, K, B);
   ew.lstmCells(a, s.g2, s.c2, s.h2, H, K * B, L);
 
   // The winner alone decodes: d = LN2(h2) [; LN1(h1); x [; hr]], hid = GELU(W1·d + b1), logits = W2·hid + b2.

@@ -45,6 +45,12 @@ describe('native trainer kernels', () => {
     n.elementwise.layerNorms(n.kernels.heap, 40_000, 50, 50_000, 40, 60_000, 60_100, 32, 20);
     tsElementwise.layerNorms(ref.heap, 40_000, 50, 50_000, 40, 60_000, 60_100, 32, 20);
     expect(maxRelDiff(n.kernels.heap.subarray(50_000, 51_000), ref.heap.subarray(50_000, 51_000))).toBeLessThan(1e-5);
+    // Layer 2's element-wise recurrence: the same bits as the reference (one product and sum, rounded once).
+    const gates = [80_000, 80_000 + 3 * 5 * 4 * 16], before = n.kernels.heap.slice(...gates); // K 3 × B 5 rows of 4H, H 16
+    n.elementwise.addOwnState(n.kernels.heap, gates[0], 90_000, 95_000, 16, 3, 5);
+    tsElementwise.addOwnState(ref.heap, gates[0], 90_000, 95_000, 16, 3, 5);
+    expect(n.kernels.heap.subarray(...gates)).toEqual(ref.heap.subarray(...gates));
+    expect(n.kernels.heap.subarray(...gates)).not.toEqual(before);
     const targets = Uint8Array.from({ length: 12 }, (_, j) => (j * 37) % 256);
     const out = new Float64Array(12);
     n.nll(70_000, 12, targets, out);
@@ -75,6 +81,7 @@ describe('native trainer kernels', () => {
     expect(() => n.kernels.matmul(FLOATS - 10, 0, 0, 0, 64, 64, 4)).toThrow(/out of the heap/);
     expect(() => n.elementwise.lstmCells(n.kernels.heap, -1, 0, 0, 8, 1, 8)).toThrow(/out of the heap/);
     expect(() => n.nll(FLOATS - 100, 1, new Uint8Array(1), new Float64Array(1))).toThrow(/out of the heap/);
+    expect(() => n.elementwise.addOwnState(n.kernels.heap, FLOATS - 10, 0, 0, 8, 1, 1)).toThrow(/out of the heap/);
   });
 
   it('an SPSA evaluation on native kernels gives the losses of the WASM reference path', async () => {

@@ -223,6 +223,25 @@ static napi_value layer_norms(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// addOwnState(g, r, h, H, K, B): layer 2's element-wise recurrence (forward.ts's addOwnState), the same
+// bits: gates[e, j, q·H + i] += r[e, q·H + i]·h2[e, j, i], one product and sum in float64 rounded once.
+static napi_value add_own_state(napi_env env, napi_callback_info info) {
+  State *S = state(env);
+  float *heap = S->heap;
+  int32_t a[6];
+  CHECK(env, args_i32(env, info, a, 6), "addOwnState: 6 integers");
+  const int64_t H = a[3], K = a[4], B = a[5];
+  CHECK(env, H > 0 && K > 0 && B > 0 && in_heap(a[0], K * B * 4 * H) && in_heap(a[1], K * 4 * H) && in_heap(a[2], K * B * H), "addOwnState: out of the heap");
+  for (int64_t e = 0; e < K; e++)
+    for (int64_t j = 0; j < B; j++) {
+      float *restrict g = heap + a[0] + (e * B + j) * 4 * H;
+      const float *restrict r = heap + a[1] + e * 4 * H, *restrict h = heap + a[2] + (e * B + j) * H;
+      for (int64_t q = 0; q < 4; q++)
+        for (int64_t i = 0; i < H; i++) g[q * H + i] = (float)((double)g[q * H + i] + (double)r[q * H + i] * h[i]);
+    }
+  return NULL;
+}
+
 // A call with n arguments, into argv; the first k of them read as int32 into ints.
 // The last `optional` arguments may be left out (they read as undefined).
 static int call_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, size_t optional, int32_t *ints, size_t k) {
@@ -272,6 +291,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"matvec", NULL, matvec, NULL, NULL, NULL, napi_default, NULL},
     {"lstmCells", NULL, lstm_cells, NULL, NULL, NULL, napi_default, NULL},
     {"layerNorms", NULL, layer_norms, NULL, NULL, NULL, napi_default, NULL},
+    {"addOwnState", NULL, add_own_state, NULL, NULL, NULL, napi_default, NULL},
     {"nll", NULL, nll, NULL, NULL, NULL, napi_default, NULL},
     {"rowDiffs", NULL, row_diffs, NULL, NULL, NULL, napi_default, NULL},
     {"unitDiffs", NULL, unit_diffs, NULL, NULL, NULL, napi_default, NULL},
