@@ -218,12 +218,13 @@ export class TeachController implements ReactiveController {
     try {
       // Read here (the browser reads a file off the main thread) and moved to the engine, not copied.
       const weights = await d.state.engine.loadTuned(await file.arrayBuffer());
+      // Kept before it is shown in use: a reload right after must find it.
+      await d.state.engine.keepTuned();
       d.state.setSource({ name: file.name, bytes: Number(/(\d+) bytes/.exec(weights.tuned?.corpus ?? '')?.[1] ?? 0) });
       d.state.setWeights(weights, true);
       this.phase = 'idle';
       this.progress = undefined;
       this.error = undefined;
-      await d.state.engine.keepTuned();
       this.note = `Using ${file.name} as the tuned model.`;
     } catch (e) {
       this.error = `${file.name}: ${(e as Error).message}`;
