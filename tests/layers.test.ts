@@ -9,7 +9,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 type Layer = 'model' | 'train' | 'engine' | 'ui' | 'cli';
 
-/** The layer of a file under src/: the page (ui) is src/ui, src/boot, src/store and main.ts. */
+/** The layer of a file under src/: the page (ui) is src/ui, src/boot and main.ts. */
 function layerOf(file: string): Layer {
   const top = relative(SRC, file).split(/[\\/]/)[0];
   return top === 'model' || top === 'train' || top === 'engine' || top === 'cli' ? top : 'ui';
