@@ -1,10 +1,10 @@
-// Start-up: the engine (in a worker, or in the page when opened from file://), the weights' store,
-// the service worker, and the app that shows them all.
+// Start-up: the engine (in a worker, or in the page when opened from file://), which keeps the
+// weights, the service worker, and the app that shows them all.
 import { registerAppShell } from './boot/service-worker';
 import { EngineClient } from './engine/client';
 import { LocalEngine } from './engine/local-engine';
 import type { BackendChoice, Engine } from './engine/protocol';
-import { WeightsStore } from './store/weights-store';
+import { WeightsStore } from './engine/weights-store';
 import './ui/soma-app';
 
 const fromFile = location.protocol === 'file:';
@@ -19,10 +19,14 @@ function backendChoice(): BackendChoice {
 /**
  * From file:// the engine runs here in the page: Chromium refuses to start a worker from a file
  * URL, and the WASM kernels can't be fetched either, so it runs the JS backend. It works in slices
- * of about a frame and yields between them, so the page stays responsive and Stop works.
+ * of about a frame and yields between them, so the page stays responsive and Stop works. Its store
+ * of the weights is then the page's too: there is no other thread to keep them in.
  */
 const inPageEngine = (): Engine =>
-  new LocalEngine({ kernels: () => Promise.reject(new Error('the WASM kernels cannot be fetched from a page opened from file://: use the JS backend')) });
+  new LocalEngine({
+    kernels: () => Promise.reject(new Error('the WASM kernels cannot be fetched from a page opened from file://: use the JS backend')),
+    store: WeightsStore.open(),
+  });
 
 // Constructed while this script first runs: the built bundle finds the worker's file relative to
 // document.currentScript, which is only set during that first run.
@@ -38,7 +42,6 @@ app.services = {
   backend: backendChoice(),
   inPage: fromFile,
   weights: {
-    store: WeightsStore.open(),
     url: 'soma.bin',
     shipped: import.meta.env.SOMA_WEIGHTS ?? null,
     fromFile,

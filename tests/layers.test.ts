@@ -9,7 +9,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 type Layer = 'model' | 'train' | 'engine' | 'ui' | 'cli';
 
-/** The layer of a file under src/: the page (ui) is src/ui, src/boot, src/store and main.ts. */
+/** The layer of a file under src/: the page (ui) is src/ui, src/boot and main.ts. */
 function layerOf(file: string): Layer {
   const top = relative(SRC, file).split(/[\\/]/)[0];
   return top === 'model' || top === 'train' || top === 'engine' || top === 'cli' ? top : 'ui';
@@ -17,8 +17,8 @@ function layerOf(file: string): Layer {
 
 /**
  * Whether `fromFile` (in layer `from`) may import `toFile` (in `to`). The page reaches the engine
- * through its client and protocol; only the start-up (main.ts) also makes a LocalEngine, for a page
- * opened from file://, where browsers refuse a worker.
+ * through its client and protocol; only the start-up (main.ts) also makes a LocalEngine with its
+ * weights' store, for a page opened from file://, where browsers refuse a worker.
  */
 function allowed(from: Layer, to: Layer, toFile: string, fromFile = ''): boolean {
   if (from === to) return true;
@@ -26,7 +26,7 @@ function allowed(from: Layer, to: Layer, toFile: string, fromFile = ''): boolean
     case 'model': return false;
     case 'train': return to === 'model';
     case 'engine': return to === 'model' || to === 'train';
-    case 'ui': return to === 'engine' && (/[\\/]engine[\\/](client|protocol)\.ts$/.test(toFile) || (/[\\/]src[\\/]main\.ts$/.test(fromFile) && /[\\/]engine[\\/]local-engine\.ts$/.test(toFile)));
+    case 'ui': return to === 'engine' && (/[\\/]engine[\\/](client|protocol)\.ts$/.test(toFile) || (/[\\/]src[\\/]main\.ts$/.test(fromFile) && /[\\/]engine[\\/](local-engine|weights-store)\.ts$/.test(toFile)));
     case 'cli': return to === 'model' || to === 'train' || to === 'engine';
   }
 }

@@ -2,13 +2,14 @@
 // thread's own CPU time of each task, and what the longest tasks are made of. Wall time on a busy
 // machine measures the machine; thread CPU time measures the page. It prints figures; it asserts nothing.
 //
-//   npx tsx src/cli/trace-app.ts [--scenario stream|start] [--runs 3] [--dist DIR] [--no-build] [--top 5] [--plain] [--profile]
+//   npx tsx src/cli/trace-app.ts [--scenario stream|start|reload] [--runs 3] [--dist DIR] [--no-build] [--top 5] [--plain] [--profile]
 //
 // stream: a 20,000-byte generation with colour by expert on (--plain: off), traced from the click to
 // the last byte; --profile adds the JS profile's self time by function.
 // start: a first visit (fresh profile), traced from navigation until the model is ready and the
 // page has been idle a second; the tasks after the first contentful paint are what Lighthouse's
 // total blocking time counts (4 × each task's length, less 50 ms, on its default mobile settings).
+// reload: a warm reload (the service worker has the shell, IndexedDB the weights), traced the same way.
 // TRACE_DETAIL=1 also prints each style, layout, paint and layerize event over 2 ms with its arguments.
 import type { Browser, BrowserContext, CDPSession, Page } from '@playwright/test';
 import { numberFlag, parseArgs, stringFlag } from './args';
@@ -188,13 +189,18 @@ async function startProfiler(context: BrowserContext, page: Page): Promise<CDPSe
   return cdp;
 }
 
-/** A first visit, traced from navigation until the model is ready and a second has passed. */
-async function traceStart(browser: Browser, url: string, profile: boolean, profiles: Profile[]): Promise<Buffer> {
+/** A first visit (or, warm, a reload after one), traced from navigation until the model is ready and a second has passed. */
+async function traceStart(browser: Browser, url: string, profile: boolean, profiles: Profile[], warm = false): Promise<Buffer> {
   const context = await browser.newContext();
   const page: Page = await context.newPage();
+  if (warm) {
+    await page.goto(url);
+    await page.getByText('ready to work offline').waitFor({ timeout: 120_000 });
+  }
   const cdp = profile ? await startProfiler(context, page) : undefined;
   await browser.startTracing(page, { categories: CATEGORIES });
-  await page.goto(url);
+  if (warm) await page.reload();
+  else await page.goto(url);
   await page.locator('soma-app p.status').filter({ hasText: 'Ready' }).waitFor({ timeout: 120_000 });
   await page.waitForTimeout(1500);
   const trace = await browser.stopTracing();
@@ -206,18 +212,21 @@ async function traceStart(browser: Browser, url: string, profile: boolean, profi
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), { values: ['scenario', 'runs', 'dist', 'top'], booleans: ['no-build', 'profile', 'plain'] });
   const scenario = stringFlag(args, 'scenario') ?? 'stream';
-  if (scenario !== 'stream' && scenario !== 'start') throw new Error('--scenario is stream or start');
+  if (scenario !== 'stream' && scenario !== 'start' && scenario !== 'reload') throw new Error('--scenario is stream, start or reload');
   const runs = numberFlag(args, 'runs', 3, 1, 20, true);
   const top = numberFlag(args, 'top', 5, 0, 100, true);
   await withBuiltApp(!args.flags.has('no-build'), async (url, browser) => {
     for (let run = 1; run <= runs; run++) {
       const profiles: Profile[] = [];
-      const raw = scenario === 'stream' ? await traceStream(browser, url, args.flags.has('profile'), !args.flags.has('plain'), profiles) : await traceStart(browser, url, args.flags.has('profile'), profiles);
+      const raw =
+        scenario === 'stream'
+          ? await traceStream(browser, url, args.flags.has('profile'), !args.flags.has('plain'), profiles)
+          : await traceStart(browser, url, args.flags.has('profile'), profiles, scenario === 'reload');
       const events = (JSON.parse(raw.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
       const thread = mainThread(events);
       const { tasks, origin } = tasksOf(events, thread);
       let window = tasks;
-      if (scenario === 'start') {
+      if (scenario !== 'stream') {
         const fcp = events.find((e) => e.name === 'firstContentfulPaint' && e.pid === thread.pid);
         const fcpMs = fcp ? (fcp.ts - origin) / 1000 : 0;
         console.log(`run ${run}: first contentful paint at ${fcpMs.toFixed(0)} ms`);

@@ -1,5 +1,5 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
-import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from './protocol';
+import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsOutcome, WeightsProgress, WeightsSource, WeightsState } from './protocol';
 import { streamOf } from './stream-of';
 
 type Waiter = (r: Response) => void;
@@ -50,6 +50,29 @@ export class EngineClient implements Engine {
    */
   async load(weights: ArrayBuffer, backend: BackendChoice = 'auto'): Promise<Loaded> {
     return (await this.call({ type: 'load', weights, backend }, 'loaded', [weights])).loaded;
+  }
+
+  /**
+   * The worker finds, fetches, verifies, loads and stores the weights; this thread hears only the
+   * progress and the outcome. A picked file crosses as a Blob, a handle: its bytes never come here.
+   */
+  openWeights(source: WeightsSource, backend: BackendChoice = 'auto', onProgress?: (p: WeightsProgress) => void): Promise<WeightsOutcome> {
+    return new Promise((resolve, reject) => {
+      const id = this.send({ type: 'open-weights', source, backend }, (r) => {
+        if (r.type === 'weights-progress') return onProgress?.(r.progress);
+        this.waiters.delete(id);
+        if (r.type === 'weights-opened') resolve(r.outcome);
+        else reject(new Error(r.type === 'error' ? r.message : `unexpected ${r.type}`));
+      });
+    });
+  }
+
+  async restoreTuned(use: 'original' | 'tuned'): Promise<WeightsState> {
+    return (await this.call({ type: 'restore-tuned', use }, 'weights-state')).weights;
+  }
+
+  async keepTuned(): Promise<boolean> {
+    return (await this.call({ type: 'keep-tuned' }, 'kept')).stored;
   }
 
   /**
@@ -110,9 +133,9 @@ export class EngineClient implements Engine {
     return (await this.call({ type: 'weights', action }, 'weights-state')).weights;
   }
 
-  /** The bytes are copied to the worker; the caller keeps its buffer. */
+  /** The bytes move to the worker, as with load(): the caller's buffer is detached, not copied. */
   async loadTuned(weights: ArrayBuffer): Promise<WeightsState> {
-    return (await this.call({ type: 'load-tuned', weights }, 'weights-state')).weights;
+    return (await this.call({ type: 'load-tuned', weights }, 'weights-state', [weights])).weights;
   }
 
   async exportTuned(): Promise<Uint8Array> {

@@ -9,11 +9,13 @@ import { FineTune, fineTuneTextError } from '../train/finetune';
 import { FINETUNE_DEFAULTS, type FineTuneSettings } from '../train/settings';
 import type { ShardEngine } from '../train/spsa';
 import { hasWasmSimd } from './detect';
-import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from './protocol';
+import { openWeights } from './open-weights';
+import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsOutcome, WeightsProgress, WeightsSource, WeightsState } from './protocol';
 import { Session, generateError } from './session';
 import { generateChunks, scoreChunks, yieldToLoop } from './session-streams';
 import { streamOf } from './stream-of';
 import { wasmKernels } from './wasm';
+import { WeightsStore } from './weights-store';
 
 const COMPARE_MAX_BYTES = 2000; // a side-by-side sample is read at a glance
 /** The page keeps every scored byte's figures (about 100 bytes each): this caps what it keeps. */
@@ -32,6 +34,9 @@ export interface LocalEngineOptions {
   evalEveryMs?: number;
   /** The longest text score() takes. */
   maxScoreBytes?: number;
+  /** Where openWeights() keeps the weights and the tuned copy between visits; memory only without one. */
+  store?: WeightsStore;
+  fetch?: typeof fetch; // the tests' stand-in for the network
 }
 
 export function pickBackend(choice: BackendChoice, simd = hasWasmSimd()): Backend {
@@ -66,8 +71,11 @@ export class LocalEngine implements Engine {
   private sideBySide: Session | null = null; // writes the compare samples, so the page's own context stays as it is
   private running: Run | null = null; // the one busy state
   private kernelsModule?: Promise<WebAssembly.Module>;
+  private readonly store: WeightsStore;
 
-  constructor(private readonly options: LocalEngineOptions) {}
+  constructor(private readonly options: LocalEngineOptions) {
+    this.store = options.store ?? new WeightsStore(null, 'this engine keeps nothing between runs');
+  }
 
   private kernels(): Promise<WebAssembly.Module> {
     return (this.kernelsModule ??= this.options.kernels());
@@ -127,6 +135,34 @@ export class LocalEngine implements Engine {
     });
   }
 
+  openWeights(source: WeightsSource, backend: BackendChoice = 'auto', onProgress?: (p: WeightsProgress) => void): Promise<WeightsOutcome> {
+    return openWeights(source, { store: this.store, fetch: this.options.fetch, onProgress, load: (weights) => this.load(weights, backend) });
+  }
+
+  restoreTuned(use: 'original' | 'tuned'): Promise<WeightsState> {
+    return this.answer(async () => {
+      const original = this.need().info.sha256;
+      this.refuseWhileBusy(); // busy is no fault of the kept copy: it is not dropped for it
+      const bytes = await this.store.findTuned(original);
+      if (!bytes) return this.weightsState();
+      try {
+        await this.loadTuned(bytes);
+      } catch {
+        await this.store.removeTuned(); // refused: never offer it again
+        return this.weightsState();
+      }
+      return this.switchWeights(use === 'tuned' ? 'use-tuned' : 'use-original');
+    });
+  }
+
+  keepTuned(): Promise<boolean> {
+    return this.answer(async () => {
+      const original = this.need().info.sha256;
+      const bytes = await this.exportTuned();
+      return this.store.saveTuned(bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer, original);
+    });
+  }
+
   stop(): void {
     this.running?.stop.abort();
   }
@@ -148,7 +184,11 @@ export class LocalEngine implements Engine {
   }
 
   useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState> {
-    return this.answer(() => this.switchWeights(action));
+    return this.answer(async () => {
+      const state = this.switchWeights(action);
+      if (action === 'discard-tuned') await this.store.removeTuned();
+      return state;
+    });
   }
 
   private switchWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): WeightsState {

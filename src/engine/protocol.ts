@@ -115,8 +115,44 @@ export interface Loaded {
   memoryBytes: number;
 }
 
+/** What identifies a soma.bin: the build knows these for the file it ships. */
+export interface WeightsId {
+  version: number;
+  sha256: string;
+  fileBytes: number;
+}
+
+/** Where the weights are kept between visits: IndexedDB, or (when it is missing or full) memory only, and why. */
+export type StoreMode = { kind: 'indexeddb'; persisted: boolean | null } | { kind: 'memory'; reason: string };
+
+/**
+ * Where the engine opens the weights from. 'shipped': the copy stored on an earlier visit, else the
+ * network (url, relative to base: the page's address, as a worker would resolve it against its own),
+ * else an older stored copy; `fromFile`: the page was opened from file:// and cannot fetch. 'file': a soma.bin the user picked (a Blob crosses threads as a
+ * handle: its bytes are read in the engine's thread).
+ */
+export type WeightsSource = { kind: 'shipped'; url: string; base: string; shipped: WeightsId | null; fromFile: boolean } | { kind: 'file'; file: Blob; name: string; shipped: WeightsId | null };
+
+export type WeightsOrigin = 'stored' | 'network' | 'file';
+
+/** How far opening the weights has come: the download's bytes while it is under way. */
+export interface WeightsProgress {
+  phase: 'checking' | 'downloading' | 'verifying' | 'loading';
+  loaded: number;
+  total: number | null;
+}
+
+/** How opening the weights ended: loaded (and whether kept for the next visit), or why not. */
+export type WeightsOutcome =
+  | { ready: true; loaded: Loaded; origin: WeightsOrigin; stored: boolean; storage: StoreMode; note?: string }
+  | { ready: false; problem: string; storage: StoreMode };
+
 export type Request =
   | { id: number; type: 'load'; weights: ArrayBuffer; backend: BackendChoice }
+  | { id: number; type: 'open-weights'; source: WeightsSource; backend: BackendChoice }
+  /** Brings back the tuned copy kept for the loaded original, and uses the model chosen last. */
+  | { id: number; type: 'restore-tuned'; use: 'original' | 'tuned' }
+  | { id: number; type: 'keep-tuned' }
   | { id: number; type: 'generate'; prompt: Uint8Array; options: GenerateOptions }
   | { id: number; type: 'stop' }
   | { id: number; type: 'reset' }
@@ -132,6 +168,9 @@ export type Request =
 
 export type Response =
   | { id: number; type: 'loaded'; loaded: Loaded }
+  | { id: number; type: 'weights-progress'; progress: WeightsProgress }
+  | { id: number; type: 'weights-opened'; outcome: WeightsOutcome }
+  | { id: number; type: 'kept'; stored: boolean }
   | { id: number; type: 'chunk'; chunk: ByteChunk }
   /** How much of a long prompt the engine has read before it generates. */
   | { id: number; type: 'reading'; read: number; total: number }
@@ -174,6 +213,15 @@ export interface GenerateStreamOptions extends StreamOptions {
 export interface Engine {
   /** The engine may take `weights` (a worker's detaches it): pass a buffer nothing else uses. */
   load(weights: ArrayBuffer, backend?: BackendChoice): Promise<Loaded>;
+  /**
+   * Finds, fetches, verifies, loads and keeps the weights, all in the engine's thread: the caller
+   * hears only the progress and the outcome. Resolves with why not when there are none to load.
+   */
+  openWeights(source: WeightsSource, backend?: BackendChoice, onProgress?: (p: WeightsProgress) => void): Promise<WeightsOutcome>;
+  /** Brings back the tuned copy kept on an earlier visit for the loaded original, if any, and uses `use`. */
+  restoreTuned(use: 'original' | 'tuned'): Promise<WeightsState>;
+  /** Keeps the tuned copy for later visits beside the original; false when there is no storage for it. */
+  keepTuned(): Promise<boolean>;
   /** Streams chunks until `length` bytes are out or it is stopped; returns the final stats. */
   generate(prompt: Uint8Array, options: GenerateOptions, stream?: GenerateStreamOptions): AsyncGenerator<ByteChunk, GenerateDone>;
   stop(): void;
@@ -183,8 +231,9 @@ export interface Engine {
   /** Fine-tunes (text) or resumes (null) until paused; yields progress, returns it at the pause with the tuned copy. */
   teach(text: Uint8Array | null, stream?: StreamOptions): AsyncGenerator<FineTuneProgress, TeachPaused>;
   pause(): void;
+  /** 'discard-tuned' also forgets the kept copy. */
   useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState>;
-  /** Takes a tuned soma.bin of the loaded model's config, and uses it. */
+  /** Takes a tuned soma.bin of the loaded model's config, and uses it. The engine may take `weights`, as with load(). */
   loadTuned(weights: ArrayBuffer): Promise<WeightsState>;
   /** The tuned weights as a soma.bin, provenance included. */
   exportTuned(): Promise<Uint8Array>;
@@ -205,4 +254,6 @@ export { Utf8Stream, encodeUtf8 } from '../model/utf8';
 export { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../model/sampler';
 export { flopsPerByte, macsPerByte } from '../model/config';
 export { type TimelapseFrame, type TimelapseIndex, parseTimelapseIndex } from '../model/timelapse';
+// The time-lapse's frames are fetched by the page, one at a time, as it shows them.
+export { WeightsFetchError, fetchWeights } from './fetch-weights';
 export type { Provenance };

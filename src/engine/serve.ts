@@ -16,6 +16,12 @@ export function serve(engine: Engine, port: RequestPort): void {
     const id = req.id;
     switch (req.type) {
       case 'load': return post({ id, type: 'loaded', loaded: await engine.load(req.weights, req.backend) });
+      case 'open-weights': {
+        const outcome = await engine.openWeights(req.source, req.backend, (progress) => post({ id, type: 'weights-progress', progress }));
+        return post({ id, type: 'weights-opened', outcome });
+      }
+      case 'restore-tuned': return post({ id, type: 'weights-state', weights: await engine.restoreTuned(req.use) });
+      case 'keep-tuned': return post({ id, type: 'kept', stored: await engine.keepTuned() });
       case 'generate': {
         const onReading = (read: number, total: number) => post({ id, type: 'reading', read, total });
         const { reason, ...stats } = await drain(engine.generate(req.prompt, req.options, { onReading }), (chunk) => post({ id, type: 'chunk', chunk }));

@@ -4,8 +4,7 @@
 // the main thread. It talks to the engine only through the protocol's Engine interface, and
 // claims it through the page's EngineState first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { type BackendChoice, type ByteChunk, DEFAULT_SAMPLING, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY } from '../engine/protocol';
-import { copyInSlices } from '../store/next-task';
+import { type BackendChoice, type ByteChunk, DEFAULT_SAMPLING, encodeUtf8, type EngineStats, type Loaded, MARK_FIRST_BYTE, MARK_GENERATE, MARK_LAST_BYTE, MARK_READY, type WeightsOutcome, type WeightsProgress, type WeightsSource } from '../engine/protocol';
 import type { EngineState } from './engine-state';
 import { GenerationInsight, type InsightFigures } from './generation-insight';
 import type { UiSettings } from './settings';
@@ -91,18 +90,18 @@ export class EngineController implements ReactiveController {
     clearTimeout(this.figuresTimer);
   }
 
-  /** Loads verified bytes into the engine. Rejects with the engine's message when it refuses them. */
-  async load(bytes: Uint8Array, backend: BackendChoice): Promise<Loaded> {
+  /** Has the engine open the weights (find, fetch, verify, load, store: all in its thread); the outcome says whether it did. */
+  async open(source: WeightsSource, backend: BackendChoice, onProgress: (p: WeightsProgress) => void): Promise<WeightsOutcome> {
     const claimed = this.state.claim('loading');
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      // A copy: the engine may take the buffer it is given (a worker's does), and the caller stores
-      // these bytes. Made a slice at a time: 2.6 MB copied at once was one long main-thread task.
-      const copy = await copyInSlices(bytes);
-      this.loaded = await this.state.engine.load(copy.buffer as ArrayBuffer, backend);
-      performance.mark(MARK_READY);
-      return this.loaded;
+      const outcome = await this.state.engine.openWeights(source, backend, onProgress);
+      if (outcome.ready) {
+        this.loaded = outcome.loaded;
+        performance.mark(MARK_READY);
+      }
+      return outcome;
     } finally {
       if (claimed) this.state.release('loading');
       this.host.requestUpdate();

@@ -5,7 +5,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { flopsPerByte, macsPerByte, type ModelInfo } from '../engine/protocol';
-import type { StoreMode } from '../store/weights-store';
+import type { StoreMode } from '../engine/protocol';
 import { grouped, meanNatsPerChar, megabytes } from './units';
 
 /** What the winning expert's decoder reads, by the config's decoderInput. */

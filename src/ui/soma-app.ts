@@ -40,7 +40,7 @@ export interface AppServices {
   backend: BackendChoice;
   /** The engine runs in the page, not in a worker (a page opened from file://). */
   inPage: boolean;
-  weights: Omit<WeightsSetup, 'load'>;
+  weights: Omit<WeightsSetup, 'open'>;
   shell: AppShell;
 }
 
@@ -127,10 +127,7 @@ export class SomaApp extends LitElement {
     this.shell = new ShellController(this, shell);
     this.weights = new WeightsController(this, {
       ...weights,
-      load: async (bytes) => {
-        const { info } = await this.engine!.load(bytes, backend);
-        return { version: info.version, sha256: info.sha256, fileBytes: info.fileBytes };
-      },
+      open: (source, onProgress) => this.engine!.open(source, backend, onProgress),
     });
     void this.weights.start();
   }
@@ -254,7 +251,7 @@ export class SomaApp extends LitElement {
             ? html`<soma-score-panel ?hidden=${mode !== 'score'} .state=${es} ?blocked=${!ready} .experts=${info?.config.experts ?? 16}></soma-score-panel>`
             : nothing}
           ${this.teachMade || this.shown.has('teach')
-            ? html`<soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .store=${this.services?.weights.store} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>`
+            ? html`<soma-teach-panel ?hidden=${mode !== 'teach'} .state=${es} .original=${ready ? info!.sha256 : ''} ?blocked=${!ready}></soma-teach-panel>`
             : nothing}
           ${this.shown.has('timelapse')
             ? html`<soma-timelapse-panel

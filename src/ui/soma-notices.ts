@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ShellState } from '../boot/service-worker';
-import type { StoreMode } from '../store/weights-store';
+import type { StoreMode } from '../engine/protocol';
 import type { PrefetchState } from './timelapse-prefetch';
 import { controls } from './theme';
 

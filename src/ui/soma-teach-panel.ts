@@ -2,7 +2,6 @@
 // and resume; then original or tuned, reset, export and import. State comes from the TeachController.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { WeightsStore } from '../store/weights-store';
 import { type EngineState, EngineStateController, tunedDescription } from './engine-state';
 import { TeachController } from './teach-controller';
 import type { TextSubmitEvent } from './soma-text-source';
@@ -13,12 +12,11 @@ import { grouped } from './units';
 @customElement('soma-teach-panel')
 export class SomaTeachPanel extends LitElement {
   @property({ attribute: false }) state?: EngineState;
-  @property({ attribute: false }) store?: WeightsStore;
-  /** SHA-256 of the original model, which a stored tuned copy must come from. */
+  /** SHA-256 of the loaded original: the engine brings back the tuned copy kept for it, once per original. */
   @property() original = '';
   /** No model yet. */
   @property({ type: Boolean }) blocked = false;
-  private readonly teach = new TeachController(this, () => (this.state && this.store && this.original ? { state: this.state, store: this.store, original: this.original } : undefined));
+  private readonly teach = new TeachController(this, () => (this.state && this.original ? { state: this.state } : undefined));
   private readonly stateView = new EngineStateController(this);
   private restored = '';
 
@@ -63,7 +61,7 @@ export class SomaTeachPanel extends LitElement {
   protected override willUpdate(): void {
     this.stateView.follow(this.state);
     // Once per original: bring back a tuned copy from an earlier visit.
-    if (this.state && this.store && this.original && this.restored !== this.original) {
+    if (this.state && this.original && this.restored !== this.original) {
       this.restored = this.original;
       void this.teach.restore();
     }

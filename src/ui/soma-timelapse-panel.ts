@@ -3,8 +3,7 @@
 // TimelapseController; samples are shown as text only.
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { BackendChoice, Engine, TimelapseFrame, TimelapseIndex } from '../engine/protocol';
-import { fetchWeights } from '../store/fetch-weights';
+import { type BackendChoice, type Engine, type TimelapseFrame, type TimelapseIndex, fetchWeights } from '../engine/protocol';
 import type { UiSettings } from './settings';
 import { TIMELAPSE_BYTES, TimelapseController } from './timelapse-controller';
 import { controls, panel } from './theme';

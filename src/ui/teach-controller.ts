@@ -1,11 +1,10 @@
 // "Teach it" as the page sees it: a fine-tune in the engine with live held-out nats/char, paused
-// whenever the tab is hidden; the tuned copy kept in IndexedDB beside the original, switched to,
-// discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol,
+// whenever the tab is hidden; the tuned copy kept by the engine (in IndexedDB, from its own thread)
+// beside the original, switched to, discarded, exported as a soma.bin, or imported. Talks to the engine only through the protocol,
 // claims it through the page's EngineState, and keeps the model in use there.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { DEFAULT_SAMPLING, encodeUtf8, type FineTuneProgress } from '../engine/protocol';
 import type { EngineState, TunedSource } from './engine-state';
-import type { WeightsStore } from '../store/weights-store';
 
 export type TeachPhase = 'idle' | 'starting' | 'teaching' | 'pausing' | 'paused';
 
@@ -38,7 +37,7 @@ export class TeachController implements ReactiveController {
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly deps: () => { state: EngineState; store: WeightsStore; original: string } | undefined,
+    private readonly deps: () => { state: EngineState } | undefined,
   ) {
     host.addController(this);
   }
@@ -75,13 +74,12 @@ export class TeachController implements ReactiveController {
   async restore(): Promise<void> {
     const d = this.deps();
     if (!d) return;
-    const bytes = await d.store.findTuned(d.original);
-    if (!bytes) return;
     try {
-      await d.state.engine.loadTuned(bytes);
-      d.state.setWeights(await d.state.engine.useWeights(d.state.remembered === 'tuned' ? 'use-tuned' : 'use-original'));
+      const weights = await d.state.engine.restoreTuned(d.state.remembered);
+      if (!weights.tuned) return;
+      d.state.setWeights(weights);
     } catch {
-      await d.store.removeTuned(); // refused: never offer it again
+      return; // no model loaded (yet): nothing to restore to
     }
     this.update();
   }
@@ -166,12 +164,11 @@ export class TeachController implements ReactiveController {
     }
   }
 
-  /** Keeps the tuned copy in IndexedDB beside the original. */
+  /** Has the engine keep the tuned copy beside the original. */
   private async save(): Promise<void> {
     const d = this.deps();
     if (!d || !this.weights.tuned) return;
-    const bytes = await d.state.engine.exportTuned();
-    const saved = await d.store.saveTuned(bytes.slice().buffer, d.original);
+    const saved = await d.state.engine.keepTuned();
     this.note = saved ? 'The tuned model is saved on this device, beside the original.' : 'The tuned model is kept for this visit only (no storage here).';
   }
 
@@ -180,14 +177,13 @@ export class TeachController implements ReactiveController {
     this.update();
   }
 
-  /** Discards the tuned copy, here and in IndexedDB; the original is used again. */
+  /** Discards the tuned copy, in the engine and the copy it kept; the original is used again. */
   async reset(): Promise<void> {
     const d = this.deps();
     if (!d) return;
     try {
       d.state.setWeights(await d.state.engine.useWeights('discard-tuned'));
       d.state.forgetTuned();
-      await d.store.removeTuned();
       this.phase = 'idle';
       this.progress = undefined;
       this.note = 'The tuned model is discarded; the original is in use.';
@@ -220,14 +216,15 @@ export class TeachController implements ReactiveController {
     const d = this.deps();
     if (!d || this.phase === 'teaching' || d.state.activity !== 'idle') return;
     try {
-      const bytes = await file.arrayBuffer();
-      const weights = await d.state.engine.loadTuned(bytes);
+      // Read here (the browser reads a file off the main thread) and moved to the engine, not copied.
+      const weights = await d.state.engine.loadTuned(await file.arrayBuffer());
+      // Kept before it is shown in use: a reload right after must find it.
+      await d.state.engine.keepTuned();
       d.state.setSource({ name: file.name, bytes: Number(/(\d+) bytes/.exec(weights.tuned?.corpus ?? '')?.[1] ?? 0) });
       d.state.setWeights(weights, true);
       this.phase = 'idle';
       this.progress = undefined;
       this.error = undefined;
-      await d.store.saveTuned(bytes, d.original);
       this.note = `Using ${file.name} as the tuned model.`;
     } catch (e) {
       this.error = `${file.name}: ${(e as Error).message}`;

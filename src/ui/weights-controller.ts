@@ -1,34 +1,33 @@
-// Getting soma.bin into the page: from IndexedDB when the right version is stored, else from the
-// network with progress, else from a file the user picks. Downloaded and picked files are verified
-// (SHA-256 against the header, and every other check of the format) before they are stored.
+// Getting soma.bin into the engine, as the page sees it. The engine finds, downloads, verifies,
+// loads and stores it in its own thread (see openWeights in the protocol); the page shows the
+// progress it hears and the outcome, and passes on a file the user picks without reading it.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { fetchWeights } from '../store/fetch-weights';
-import type { StoreMode, WeightsId, WeightsStore } from '../store/weights-store';
+import type { StoreMode, WeightsId, WeightsOrigin, WeightsOutcome, WeightsProgress, WeightsSource } from '../engine/protocol';
 
 export type WeightsPhase = 'checking' | 'downloading' | 'verifying' | 'loading' | 'need-file' | 'ready';
-export type WeightsOrigin = 'stored' | 'network' | 'file';
+export type { WeightsOrigin };
 
 export interface WeightsSetup {
-  store: WeightsStore;
   url: string; // soma.bin, relative to the page
   shipped: WeightsId | null; // the file this build ships, when the build could read it
   fromFile: boolean; // the page was opened from file://
-  /** Hands the bytes to the engine, which checks and decodes them (the page never parses soma.bin); rejects with a message when it refuses them. */
-  load: (bytes: Uint8Array) => Promise<WeightsId>;
-  fetch?: typeof fetch; // the tests' stand-in for the network
+  /** The engine's openWeights, with the page's choice of backend. */
+  open: (source: WeightsSource, onProgress: (p: WeightsProgress) => void) => Promise<WeightsOutcome>;
+  /** Asks the browser to keep the stored weights under storage pressure; null when it cannot say. */
+  persist?: () => Promise<boolean | null>;
 }
 
 /**
- * The download's progress is shown at most this often. Each chunk of the body used to re-render the
- * page: forty or more renders at start-up, each a main-thread task that Lighthouse counts.
+ * navigator.storage.persist() exists only in a window, not in a worker: the page asks it, once the
+ * engine has stored the weights.
  */
-export const PROGRESS_EVERY_MS = 100;
-
-/** A soma.bin holds at most 64 Mi parameters: a file much larger is not one. */
-const MAX_FILE_BYTES = 300 * 1024 * 1024;
-
-export const FILE_PROTOCOL_REASON =
-  'This page was opened from a file (file://). Browsers do not let such a page read the files next to it, so it cannot load soma.bin by itself, and it cannot install for offline use. Pick soma.bin below, or serve this folder (for example with “python3 -m http.server” run inside it) and open it over http.';
+export const askPersist = async (): Promise<boolean | null> => {
+  try {
+    return (await globalThis.navigator?.storage?.persist?.()) ?? null;
+  } catch {
+    return null; // persistence is a request, not a requirement
+  }
+};
 
 export class WeightsController implements ReactiveController {
   phase: WeightsPhase = 'checking';
@@ -40,128 +39,63 @@ export class WeightsController implements ReactiveController {
   note?: string;
   /** The weights in use are in IndexedDB: the next visit can work offline. */
   stored = false;
-  storage: StoreMode;
+  storage: StoreMode = { kind: 'indexeddb', persisted: null };
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly setup: WeightsSetup,
   ) {
-    this.storage = setup.store.mode;
     host.addController(this);
   }
 
   hostConnected(): void {}
 
-  private set(phase: WeightsPhase, problem?: string): void {
-    this.phase = phase;
-    this.problem = problem;
-    this.storage = this.setup.store.mode;
+  private readonly onProgress = (p: WeightsProgress): void => {
+    this.phase = p.phase;
+    if (p.phase === 'downloading') this.progress = { loaded: p.loaded, total: p.total };
     this.host.requestUpdate();
-  }
+  };
 
   /** Finds the weights: stored, downloaded, or asked for. Never throws. */
-  async start(): Promise<void> {
-    const { store, shipped, fromFile } = this.setup;
-    this.set('checking');
-    const hit = await store.find(shipped);
-    if (hit && (await this.deliver(new Uint8Array(hit.bytes), 'stored'))) {
-      this.stored = true;
-      this.host.requestUpdate();
-      return void store.persist();
-    }
-    if (hit) await store.remove(hit); // refused by the engine: never offer it again
-
-    let problem = FILE_PROTOCOL_REASON;
-    if (!fromFile) {
-      const fetched = await this.download();
-      if (fetched.ok) return;
-      // A damaged download is said as it is, not hidden behind an older stored copy.
-      if (fetched.damaged) return this.set('need-file', fetched.problem);
-      problem = fetched.problem;
-    }
-    // No network copy: an earlier version kept in IndexedDB still beats asking for a file.
-    const older = await store.find(null);
-    if (older && (await this.deliver(new Uint8Array(older.bytes), 'stored'))) {
-      this.stored = true; // this version, for the next visit too
-      this.note = `soma.bin could not be loaded (${problem.replace(/\.$/, '')}), so the page is using the copy stored on ${new Date(older.savedAt).toLocaleDateString()}.`;
-      this.host.requestUpdate();
-      return;
-    }
-    this.set('need-file', problem);
+  start(): Promise<void> {
+    const { url, shipped, fromFile } = this.setup;
+    this.phase = 'checking';
+    this.host.requestUpdate();
+    return this.open({ kind: 'shipped', url, base: document.baseURI, shipped, fromFile });
   }
 
-  /** Downloads, verifies and loads soma.bin; otherwise says why not. */
-  private async download(): Promise<{ ok: true } | { ok: false; damaged: boolean; problem: string }> {
-    const { url, shipped } = this.setup;
-    this.progress = { loaded: 0, total: shipped?.fileBytes ?? null };
-    this.set('downloading');
-    let shownAt = performance.now();
-    let bytes: Uint8Array;
-    try {
-      bytes = await fetchWeights(
-        url,
-        (loaded, total) => {
-          this.progress = { loaded, total };
-          const now = performance.now();
-          if (now - shownAt < PROGRESS_EVERY_MS && loaded !== total) return;
-          shownAt = now;
-          this.host.requestUpdate();
-        },
-        shipped?.fileBytes,
-        this.setup.fetch,
-      );
-    } catch (e) {
-      return { ok: false, damaged: false, problem: `soma.bin could not be downloaded: ${(e as Error).message}. Pick the file below, or drop it here.` };
-    }
-    const result = await this.verifyAndLoad(bytes, 'network', 'network');
-    return result === true ? { ok: true } : { ok: false, damaged: true, problem: `The downloaded soma.bin is damaged or not a SOMA model. ${result}` };
-  }
-
-  /** Takes a soma.bin the user picked or dropped. */
+  /** Takes a soma.bin the user picked or dropped: the engine reads it, in its own thread. */
   async useFile(file: File): Promise<void> {
     if (this.phase === 'verifying' || this.phase === 'loading') return;
-    if (file.size > MAX_FILE_BYTES) return this.set('need-file', `${file.name} is ${(file.size / 1e6).toFixed(0)} MB, too large to be a soma.bin.`);
-    this.set('verifying');
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await file.arrayBuffer());
-    } catch (e) {
-      return this.set('need-file', `${file.name} could not be read: ${(e as Error).message}`);
-    }
-    const result = await this.verifyAndLoad(bytes, 'file', file.name);
-    if (result !== true) this.set('need-file', `${file.name} is not a usable soma.bin: ${result}`);
-  }
-
-  private async verifyAndLoad(bytes: Uint8Array, origin: WeightsOrigin, label: string): Promise<true | string> {
-    this.set('verifying');
-    const id = await this.deliver(bytes, origin);
-    if (!id) return (this.problem ?? 'the engine refused it').replace(/^soma\.bin: /, '');
-    const { store, shipped } = this.setup;
-    // Stored in a later task: storing copies the bytes (10 ms on this machine), which need not
-    // lengthen the task that shows the loaded model. The engine was given a copy, so these bytes
-    // are stored as they are, not copied once more.
-    await new Promise((next) => setTimeout(next));
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    this.stored = await store.save(id, whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer, label);
-    await store.persist();
-    this.note = origin === 'file' && shipped && shipped.sha256 !== id.sha256 ? `Using ${label}, not the soma.bin this page ships.` : undefined;
-    this.storage = store.mode;
+    this.phase = 'verifying';
     this.host.requestUpdate();
-    return true;
+    await this.open({ kind: 'file', file, name: file.name, shipped: this.setup.shipped });
   }
 
-  /** Hands bytes to the engine; what they are, or null (with the reason in `problem`) when it refuses them. */
-  private async deliver(bytes: Uint8Array, origin: WeightsOrigin): Promise<WeightsId | null> {
-    this.set('loading');
-    let id: WeightsId;
+  private async open(source: WeightsSource): Promise<void> {
+    let outcome: WeightsOutcome;
     try {
-      id = await this.setup.load(bytes);
+      outcome = await this.setup.open(source, this.onProgress);
     } catch (e) {
-      this.set('need-file', (e as Error).message);
-      return null;
+      outcome = { ready: false, problem: (e as Error).message, storage: this.storage };
     }
-    this.origin = origin;
-    this.set('ready');
-    return id;
+    this.storage = outcome.storage;
+    if (!outcome.ready) {
+      this.phase = 'need-file';
+      this.problem = outcome.problem;
+      return this.host.requestUpdate();
+    }
+    this.phase = 'ready';
+    this.problem = undefined;
+    this.origin = outcome.origin;
+    this.stored = outcome.stored;
+    // Each outcome says its own note: one from an earlier outcome no longer holds.
+    this.note = outcome.note;
+    this.host.requestUpdate();
+    if (outcome.stored && outcome.storage.kind === 'indexeddb') {
+      const persisted = await (this.setup.persist ?? askPersist)();
+      this.storage = { kind: 'indexeddb', persisted };
+      this.host.requestUpdate();
+    }
   }
 }

@@ -1,7 +1,7 @@
 // Shared steps of the app's browser tests: where things are, waiting for the model, generating.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Page, type TestInfo, expect } from '@playwright/test';
+import { type BrowserContext, type Page, type TestInfo, expect } from '@playwright/test';
 import { type SomaConfig, paramCount, withConfigDefaults } from '../../src/model/config';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,4 +41,22 @@ export async function generate(page: Page): Promise<number> {
 
 export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
   await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}
+
+/**
+ * Runs `prelude` in every module worker the context's pages start, before the worker's own code:
+ * the engine keeps the weights in its worker, where a page's init script does not reach. The
+ * context needs bypassCSP (the page's policy lets it start only its own workers, not blob: ones).
+ */
+export async function inEveryWorker(context: BrowserContext, prelude: string): Promise<void> {
+  await context.addInitScript((prelude) => {
+    const Native = window.Worker;
+    const blobUrl = (text: string) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    window.Worker = class extends Native {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        const first = blobUrl(prelude);
+        super(blobUrl(`import ${JSON.stringify(first)};\nimport ${JSON.stringify(new URL(url, location.href).href)};`), options);
+      }
+    };
+  }, prelude);
 }

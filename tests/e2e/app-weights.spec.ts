@@ -3,7 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { type Page, type Request, expect, test } from '@playwright/test';
 import { readSoma } from '../../src/model/format';
-import { DIST, WEIGHTS_PATH, corruptWeights, generate, shot, status, waitReady, weights } from './app-helpers';
+import { DIST, WEIGHTS_PATH, corruptWeights, generate, inEveryWorker, shot, status, waitReady, weights } from './app-helpers';
 
 const picker = (page: Page) => page.locator('soma-weights-picker');
 
@@ -109,14 +109,11 @@ test.describe('with the service worker blocked, so routes reach the page', () =>
 });
 
 test('without IndexedDB, or over quota, the page works from memory and says so', async ({ browser }) => {
-  const noDb = await browser.newContext();
-  await noDb.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined, configurable: true }));
-  const quota = await browser.newContext();
-  await quota.addInitScript(() => {
-    IDBObjectStore.prototype.put = () => {
-      throw new DOMException('over quota', 'QuotaExceededError');
-    };
-  });
+  // The engine's worker keeps the weights: it is the one to lose IndexedDB, or to find it full.
+  const noDb = await browser.newContext({ bypassCSP: true });
+  await inEveryWorker(noDb, "Object.defineProperty(self, 'indexedDB', { get: () => undefined, configurable: true });");
+  const quota = await browser.newContext({ bypassCSP: true });
+  await inEveryWorker(quota, "IDBObjectStore.prototype.put = () => { throw new DOMException('over quota', 'QuotaExceededError'); };");
   for (const [context, reason] of [
     [noDb, 'this browser has no IndexedDB'],
     [quota, "the browser's storage quota is full"],
@@ -130,4 +127,40 @@ test('without IndexedDB, or over quota, the page works from memory and says so',
     expect(await generate(page)).toBe(400);
     await context.close();
   }
+});
+
+test("the page's main thread never touches the weights: the engine's worker fetches, stores and reads them", async ({ page, context }) => {
+  // Every fetch of soma.bin and every IndexedDB open the page's own thread makes, recorded there.
+  await context.addInitScript(() => {
+    const seen: string[] = ((window as unknown as { weightsSeen: string[] }).weightsSeen = []);
+    const nativeFetch = window.fetch;
+    window.fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (/soma\.bin$/.test(url)) seen.push(`fetch ${url}`);
+      return nativeFetch(input, init);
+    };
+    const nativeOpen = XMLHttpRequest.prototype.open as (this: XMLHttpRequest, ...args: unknown[]) => void;
+    XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, ...args: unknown[]) {
+      if (/soma\.bin$/.test(String(args[1]))) seen.push(`xhr ${String(args[1])}`);
+      return nativeOpen.apply(this, args);
+    } as typeof XMLHttpRequest.prototype.open;
+    const factory = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
+      seen.push(`indexedDB.open ${name}`);
+      return factory.call(this, name, version);
+    };
+  });
+  const seen = () => page.evaluate(() => (window as unknown as { weightsSeen: string[] }).weightsSeen);
+  const fetched: Request[] = [];
+  context.on('request', (r) => r.url().endsWith('/soma.bin') && fetched.push(r));
+  await page.goto('/');
+  await waitReady(page);
+  expect(fetched).toHaveLength(1); // it was downloaded, by the worker
+  expect(await seen()).toEqual([]);
+  await expect(page.locator('soma-notices')).toContainText('ready to work offline', { timeout: 60_000 });
+  await page.reload();
+  await waitReady(page);
+  expect(fetched).toHaveLength(1); // the warm reload read the stored copy, in the worker
+  expect(await seen()).toEqual([]);
+  expect(await generate(page)).toBe(400);
 });

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SomaConfig } from '../../src/model/config';
 import { LocalEngine } from '../../src/engine/local-engine';
-import { type KeyValue, WeightsStore } from '../../src/store/weights-store';
+import { type KeyValue, WeightsStore } from '../../src/engine/weights-store';
 import { EngineController } from '../../src/ui/engine-controller';
 import { EngineState } from '../../src/ui/engine-state';
 import { ScoreController } from '../../src/ui/score-controller';
@@ -24,11 +24,13 @@ function memoryKv(): KeyValue {
 }
 
 async function page() {
-  const engine = new LocalEngine({ kernels: () => Promise.reject(new Error('the JS backend needs no kernels')) });
+  const store = new WeightsStore(memoryKv());
+  const engine = new LocalEngine({ kernels: () => Promise.reject(new Error('the JS backend needs no kernels')), store });
   const state = new EngineState(engine);
   const write = new EngineController(fakeHost(), state);
-  await write.load(await somaBytes(SMALL), 'js');
-  return { engine, state, write };
+  const outcome = await write.open({ kind: 'file', file: new Blob([(await somaBytes(SMALL)).slice()]), name: 'soma.bin', shipped: null }, 'js', () => {});
+  if (!outcome.ready) throw new Error(outcome.problem);
+  return { engine, state, write, store, original: outcome.loaded.info.sha256 };
 }
 
 async function until(cond: () => boolean, ms = 20_000): Promise<void> {
@@ -61,10 +63,9 @@ describe('the controllers over a real in-page engine', () => {
     expect(state.activity).toBe('idle');
   });
 
-  it('Teach makes a tuned copy on pause, keeps it in the store, and writes the side-by-side sample', async () => {
-    const { state } = await page();
-    const store = new WeightsStore(memoryKv());
-    const teach = new TeachController(fakeHost(), () => ({ state, store, original: 'the original' }));
+  it('Teach makes a tuned copy on pause, the engine keeps it in its store, and writes the side-by-side sample', async () => {
+    const { state, store, original } = await page();
+    const teach = new TeachController(fakeHost(), () => ({ state }));
     const run = teach.start(TEXT, 'sotu.txt');
     await until(() => teach.phase === 'teaching' && (teach.progress?.step ?? 0) >= 2);
     expect(state.activity).toBe('teaching');
@@ -73,7 +74,7 @@ describe('the controllers over a real in-page engine', () => {
     await until(() => teach.samples !== undefined);
     expect(teach.phase).toBe('paused');
     expect(teach.error).toBeUndefined();
-    expect(await store.findTuned('the original')).toBeDefined();
+    expect(await store.findTuned(original)).toBeDefined();
     expect(teach.samples!.original.length).toBeGreaterThan(0);
     expect(state.activity).toBe('idle');
   });

@@ -16,27 +16,33 @@ function setup() {
   return { engine, state, host, controller: new EngineController(host, state) };
 }
 
+const SOURCE = { kind: 'shipped', url: 'soma.bin', base: 'https://soma.test/', shipped: null, fromFile: false } as const;
+
 async function loaded() {
   const t = setup();
-  await t.controller.load(new Uint8Array([1, 2, 3]), 'js');
+  await t.controller.open(SOURCE, 'js', () => {});
   return t;
 }
 
 const done = (generated: number, reason: 'length' | 'stopped' = 'length') => ({ ...chunkOf('', generated).stats, reason });
 
 describe('EngineController', () => {
-  it('holds the engine while it loads, and gives it back', async () => {
+  it('holds the engine while it opens the weights, and gives it back', async () => {
     const { controller, state, engine } = setup();
-    const loading = controller.load(new Uint8Array([1, 2, 3]), 'js');
+    const opening = controller.open(SOURCE, 'js', () => {});
     expect(state.activity).toBe('loading');
-    expect((await loading).info.config.experts).toBe(4);
-    expect([state.activity, controller.loaded?.memoryBytes, engine.calls]).toEqual(['idle', 1, ['load']]);
+    const outcome = await opening;
+    expect(outcome.ready && outcome.loaded.info.config.experts).toBe(4);
+    expect([state.activity, controller.loaded?.memoryBytes, engine.calls]).toEqual(['idle', 1, ['openWeights']]);
   });
 
-  it("rejects with the engine's message when it refuses the weights, and gives the engine back", async () => {
+  it('loads nothing when the engine opened no weights, or failed, and gives the engine back', async () => {
     const { controller, state, engine } = setup();
-    engine.refuse.load = 'soma.bin: bad magic';
-    await expect(controller.load(new Uint8Array([1]), 'js')).rejects.toThrow('soma.bin: bad magic');
+    engine.opening.outcome = { ready: false, problem: 'soma.bin could not be downloaded', storage: { kind: 'memory', reason: 'no IndexedDB' } };
+    expect(await controller.open(SOURCE, 'js', () => {})).toMatchObject({ ready: false, problem: 'soma.bin could not be downloaded' });
+    expect([state.activity, controller.loaded]).toEqual(['idle', undefined]);
+    engine.refuse.openWeights = "the engine's worker failed: could not start";
+    await expect(controller.open(SOURCE, 'js', () => {})).rejects.toThrow('could not start');
     expect([state.activity, controller.loaded]).toEqual(['idle', undefined]);
   });
 
@@ -127,7 +133,7 @@ describe('EngineController', () => {
     const { controller, state, engine } = await loaded();
     state.claim('teaching');
     await controller.generate('The ', DEFAULT_SETTINGS);
-    expect([engine.calls, controller.running, controller.run]).toEqual([['load'], false, undefined]);
+    expect([engine.calls, controller.running, controller.run]).toEqual([['openWeights'], false, undefined]);
   });
 
   it('stops its run when the page lets it go', async () => {

@@ -1,7 +1,7 @@
 // A scripted Engine and a minimal Lit host, for the controllers' unit tests: the test decides what
 // each stream yields and how it ends, and reads back what the controller asked of the engine.
 import { vi } from 'vitest';
-import type { ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ModelInfo, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsState } from '../../src/engine/protocol';
+import type { ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ModelInfo, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsOutcome, WeightsProgress, WeightsSource, WeightsState } from '../../src/engine/protocol';
 import { streamOf } from '../../src/engine/stream-of';
 
 /** A stream the test drives: push() yields a value, end() returns, fail() throws. */
@@ -56,10 +56,16 @@ export class FakeEngine implements Engine {
   scorings: Scripted<ScoreChunk, ScoreDone>[] = [];
   teachings: { text: Uint8Array | null; stream: Scripted<FineTuneProgress, TeachPaused> }[] = [];
   weights: WeightsState = { active: 'original', tuned: null };
-  /** Holds the answers to exportTuned() until it resolves (a slow save). */
+  /** Holds the answers to exportTuned() and keepTuned() until it resolves (a slow save). */
   exportHeld: Promise<void> = Promise.resolve();
   /** A message to refuse the next call of that name with. */
-  refuse: Partial<Record<'load' | 'useWeights' | 'loadTuned' | 'exportTuned' | 'compare', string>> = {};
+  refuse: Partial<Record<'load' | 'openWeights' | 'useWeights' | 'loadTuned' | 'exportTuned' | 'keepTuned' | 'restoreTuned' | 'compare', string>> = {};
+  /** What openWeights() tells (the progress, in order) and answers; the sources it was given. */
+  opening: { progress: WeightsProgress[]; outcome: WeightsOutcome } = { progress: [], outcome: { ready: true, loaded: { info: INFO, memoryBytes: 1 }, origin: 'network', stored: true, storage: { kind: 'indexeddb', persisted: null } } };
+  opened: WeightsSource[] = [];
+  /** The engine's kept tuned copy (its store, as the page sees it), and whether it has storage for one. */
+  kept = false;
+  canKeep = true;
 
   private answer<T>(name: keyof FakeEngine['refuse'], value: () => T): Promise<T> {
     this.calls.push(name);
@@ -70,6 +76,20 @@ export class FakeEngine implements Engine {
 
   load(): Promise<Loaded> {
     return this.answer('load', () => ({ info: INFO, memoryBytes: 1 }));
+  }
+  openWeights(source: WeightsSource, _backend?: unknown, onProgress?: (p: WeightsProgress) => void): Promise<WeightsOutcome> {
+    this.opened.push(source);
+    return this.answer('openWeights', () => {
+      for (const p of this.opening.progress) onProgress?.(p);
+      return this.opening.outcome;
+    });
+  }
+  restoreTuned(use: 'original' | 'tuned'): Promise<WeightsState> {
+    return this.answer('restoreTuned', () => (this.kept ? (this.weights = { active: use, tuned: TUNED }) : this.weights));
+  }
+  async keepTuned(): Promise<boolean> {
+    await this.exportHeld;
+    return this.answer('keepTuned', () => (this.kept = this.canKeep));
   }
   /** A stream's signal aborting is recorded as 'abort'. */
   private follow(signal?: AbortSignal): void {
@@ -108,7 +128,7 @@ export class FakeEngine implements Engine {
   }
   useWeights(action: 'use-original' | 'use-tuned' | 'discard-tuned'): Promise<WeightsState> {
     return this.answer('useWeights', () => {
-      if (action === 'discard-tuned') this.weights = { active: 'original', tuned: null };
+      if (action === 'discard-tuned') [this.weights, this.kept] = [{ active: 'original', tuned: null }, false];
       else this.weights = { ...this.weights, active: action === 'use-tuned' ? 'tuned' : 'original' };
       return this.weights;
     });
@@ -136,11 +156,11 @@ export function fakeHost() {
 export const settle = () => new Promise((r) => setTimeout(r, 5));
 
 /**
- * The page's globals a controller touches, in Node: a document whose visibility the test sets,
+ * The page's globals a controller touches, in Node: a document (at https://soma.test/) whose visibility the test sets,
  * animation frames (a timer), and a localStorage in memory.
  */
 export function stubPage() {
-  const document = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
+  const document = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState, baseURI: 'https://soma.test/' });
   const storage = new Map<string, string>();
   vi.stubGlobal('document', document);
   vi.stubGlobal('requestAnimationFrame', (fn: FrameRequestCallback) => setTimeout(() => fn(0), 1));

@@ -1,9 +1,7 @@
-// TeachController over a scripted engine and a store in memory: its phases from start to pause,
-// the save and the side-by-side sample after a pause, a hidden tab, reset, restore and import, and
-// the engine's refusals at each step.
+// TeachController over a scripted engine: its phases from start to pause, the save and the
+// side-by-side sample after a pause, a hidden tab, reset, restore and import, and the engine's
+// refusals at each step. The engine keeps the tuned copy (tests/engine/open-weights.test.ts).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { KeyValue } from '../../src/store/weights-store';
-import { WeightsStore } from '../../src/store/weights-store';
 import { EngineState } from '../../src/ui/engine-state';
 import { TeachController, samplePromptOf } from '../../src/ui/teach-controller';
 import { FakeEngine, TUNED, fakeHost, progressAt, settle, stubPage } from './fake-engine';
@@ -12,20 +10,13 @@ let page: ReturnType<typeof stubPage>;
 beforeEach(() => void (page = stubPage()));
 afterEach(() => vi.unstubAllGlobals());
 
-function memoryKv(): KeyValue {
-  const map = new Map<string, unknown>();
-  return { get: async (k) => map.get(k), set: async (k, v) => void map.set(k, v), del: async (k) => void map.delete(k), keys: async () => [...map.keys()] };
-}
-
-const ORIGINAL = 'sha of the original';
 const TEXT = 'Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.';
 
 function setup() {
   const engine = new FakeEngine();
   const state = new EngineState(engine);
-  const store = new WeightsStore(memoryKv());
-  const controller = new TeachController(fakeHost(), () => ({ state, store, original: ORIGINAL }));
-  return { engine, state, store, controller };
+  const controller = new TeachController(fakeHost(), () => ({ state }));
+  return { engine, state, controller };
 }
 
 /** Starts teaching and lets the first progress arrive: the run is under way. */
@@ -60,9 +51,9 @@ describe('TeachController', () => {
     await settle(); // the sample after the pause
     expect([t.controller.phase, t.controller.progress?.step, t.state.weights.tuned?.steps, t.state.source]).toEqual(['paused', 12, 12, { name: 'moby.txt', bytes: TEXT.length }]);
     expect(t.controller.note).toBe('The tuned model is saved on this device, beside the original.');
-    expect(new Uint8Array((await t.store.findTuned(ORIGINAL))!)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(t.engine.kept).toBe(true);
     expect(t.controller.samples).toEqual({ prompt: samplePromptOf(TEXT), original: 'from the original', tuned: 'from the tuned copy' });
-    expect(t.engine.calls).toEqual(['teach', 'abort', 'exportTuned', 'compare']);
+    expect(t.engine.calls).toEqual(['teach', 'abort', 'keepTuned', 'compare']);
     expect(t.state.activity).toBe('idle');
   });
 
@@ -130,7 +121,17 @@ describe('TeachController', () => {
     expect([t.controller.samples, t.controller.note]).toEqual([undefined, 'No side-by-side sample: engine error: busy: stop or pause first']);
   });
 
-  it('discards the tuned copy, here and in the store; a refusal is shown', async () => {
+  it('says when the tuned copy is kept for this visit only', async () => {
+    const t = setup();
+    t.engine.canKeep = false;
+    const { run, stream } = await teaching(t);
+    t.controller.pause();
+    stream.end(paused(4));
+    await run;
+    expect(t.controller.note).toBe('The tuned model is kept for this visit only (no storage here).');
+  });
+
+  it('discards the tuned copy, in the engine and what it kept; a refusal is shown', async () => {
     const t = setup();
     const { run, stream } = await teaching(t);
     t.controller.pause();
@@ -140,27 +141,24 @@ describe('TeachController', () => {
     t.engine.refuse.useWeights = 'engine error: busy: stop or pause first';
     await t.controller.reset();
     expect(t.controller.error).toBe('engine error: busy: stop or pause first');
-    expect(await t.store.findTuned(ORIGINAL)).toBeDefined();
+    expect(t.engine.kept).toBe(true);
     await t.controller.reset();
     expect([t.controller.phase, t.controller.progress, t.state.weights, t.state.source]).toEqual(['idle', undefined, { active: 'original', tuned: null }, null]);
     expect(t.controller.note).toBe('The tuned model is discarded; the original is in use.');
-    expect(await t.store.findTuned(ORIGINAL)).toBeUndefined();
+    expect(t.engine.kept).toBe(false);
   });
 
-  it('restores a stored tuned copy, and forgets one the engine refuses', async () => {
+  it('restores a kept tuned copy with the model chosen last; with none kept, changes nothing', async () => {
     const t = setup();
-    await t.store.saveTuned(new Uint8Array([9]).buffer, ORIGINAL);
+    t.engine.kept = true;
     page.storage.set('soma.model.v1', JSON.stringify('tuned')); // the user chose the tuned copy last time
     await t.controller.restore();
-    expect(t.engine.calls).toEqual(['loadTuned', 'useWeights']);
+    expect(t.engine.calls).toEqual(['restoreTuned']);
     expect(t.state.weights).toEqual({ active: 'tuned', tuned: TUNED });
 
-    const refused = setup();
-    await refused.store.saveTuned(new Uint8Array([9]).buffer, ORIGINAL);
-    refused.engine.refuse.loadTuned = 'this soma.bin has another shape than the loaded model: it cannot be its tuned copy';
-    await refused.controller.restore();
-    expect(await refused.store.findTuned(ORIGINAL)).toBeUndefined();
-    expect(refused.state.weights.tuned).toBeNull();
+    const none = setup();
+    await none.controller.restore();
+    expect(none.state.weights.tuned).toBeNull();
   });
 
   it('imports a tuned soma.bin and keeps it; a refused one is named in the error', async () => {
@@ -170,6 +168,6 @@ describe('TeachController', () => {
     expect(t.controller.error).toBe('notes.bin: soma.bin: bad magic');
     await t.controller.importFile(new File([new Uint8Array([7, 7])], 'tuned.bin'));
     expect([t.controller.error, t.controller.note, t.state.weights.active, t.state.source]).toEqual([undefined, 'Using tuned.bin as the tuned model.', 'tuned', { name: 'tuned.bin', bytes: 3000 }]);
-    expect(new Uint8Array((await t.store.findTuned(ORIGINAL))!)).toEqual(new Uint8Array([7, 7]));
+    expect([t.engine.calls.at(-1), t.engine.kept]).toEqual(['keepTuned', true]);
   });
 });

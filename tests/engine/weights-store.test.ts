@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type KeyValue, WeightsStore, weightsKey } from '../../src/store/weights-store';
+import { type KeyValue, WeightsStore, weightsKey } from '../../src/engine/weights-store';
 
 function memoryKv(fail?: (op: string) => Error | null): KeyValue & { map: Map<string, unknown> } {
   const map = new Map<string, unknown>();

@@ -11,17 +11,3 @@ export function nextTask(): Promise<void> {
   const scheduler = (globalThis as Yielding).scheduler;
   return scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
 }
-
-/** A copy of `bytes`, made a slice of about SLICE_MS at a time, each in a task of its own. */
-export async function copyInSlices(bytes: Uint8Array, sliceBytes = 256 * 1024): Promise<Uint8Array> {
-  const copy = new Uint8Array(bytes.length);
-  let started = performance.now();
-  for (let at = 0; at < bytes.length; at += sliceBytes) {
-    copy.set(bytes.subarray(at, at + sliceBytes), at);
-    if (performance.now() - started > SLICE_MS) {
-      await nextTask();
-      started = performance.now();
-    }
-  }
-  return copy;
-}

@@ -1,15 +1,10 @@
 // The weights' home between visits: one soma.bin in IndexedDB (through idb-keyval), keyed by its
 // format version and SHA-256. Saving a new one removes the others, so a new version replaces the
 // old. When IndexedDB is missing, refuses to open or is over quota, the store says so and the app
-// keeps the weights in memory for this visit.
+// keeps the weights in memory for this visit. It lives in the engine's thread (the worker): reading
+// and writing a few MB through IndexedDB is structured cloning, work kept off the page's main thread.
 import { createStore, del, get, keys, set } from 'idb-keyval';
-
-/** What identifies a soma.bin: the build knows these for the file it ships. */
-export interface WeightsId {
-  version: number;
-  sha256: string;
-  fileBytes: number;
-}
+import type { StoreMode, WeightsId } from './protocol';
 
 export interface StoredWeights extends WeightsId {
   bytes: ArrayBuffer;
@@ -24,8 +19,6 @@ export interface KeyValue {
   del(key: string): Promise<void>;
   keys(): Promise<IDBValidKey[]>;
 }
-
-export type StoreMode = { kind: 'indexeddb'; persisted: boolean | null } | { kind: 'memory'; reason: string };
 
 const PREFIX = 'soma.bin ';
 export const weightsKey = (id: Pick<WeightsId, 'version' | 'sha256'>): string => `${PREFIX}v${id.version} ${id.sha256}`;
@@ -126,17 +119,6 @@ export class WeightsStore {
       await this.kv!.del(weightsKey(id));
     } catch (e) {
       this.fallBack(e);
-    }
-  }
-
-  /** Asks the browser not to evict the weights under storage pressure. */
-  async persist(): Promise<void> {
-    if (this.mode.kind !== 'indexeddb') return;
-    try {
-      const granted = (await globalThis.navigator?.storage?.persist?.()) ?? null;
-      if (this.mode.kind === 'indexeddb') this.mode = { kind: 'indexeddb', persisted: granted };
-    } catch {
-      // Persistence is a request, not a requirement.
     }
   }
 
