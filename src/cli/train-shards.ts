@@ -5,6 +5,7 @@ import type { SomaConfig } from '../model/config';
 import { wasmKernels } from '../engine/wasm';
 import { type PassLoss, type Phase, Shard, type ShardEngine } from '../train/spsa';
 import { inThread } from '../train/schedule';
+import { ModelTeacher } from '../train/model-teacher';
 import { Teacher } from '../train/teacher';
 import { nativeShardEngine, nativeTrainKernels } from './native-kernels';
 import { kernelsWasm } from './node-engine';
@@ -18,6 +19,7 @@ export interface ShardSpec {
   seed: number;
   kernels?: 'native' | 'wasm';
   teacherWeight?: number; // α of the soft targets (src/train/teacher.ts); each shard fits its own teacher
+  teacherModel?: { config: SomaConfig; weights: Float32Array }; // the teacher is this trained model (model-teacher.ts), not the n-gram
   l2Units?: number; // layer-2 unit steps: units of each expert per round (all when absent)
 }
 
@@ -47,10 +49,13 @@ export async function shardEngine(floats: number, kernels?: 'native' | 'wasm'): 
 
 /** A shard on the native kernels when they build here, else on the WASM SIMD kernels. */
 export async function makeShard(spec: ShardSpec): Promise<Shard> {
-  const engine = await shardEngine(Shard.heapFloats(spec.config, spec.batch, spec.window), spec.kernels);
+  const own = Shard.heapFloats(spec.config, spec.batch, spec.window), tm = spec.teacherModel;
+  const engine = await shardEngine(own + (tm ? ModelTeacher.floats(tm.config, spec.batch) : 0), spec.kernels);
   const alpha = spec.teacherWeight ?? 0;
-  const teacher = alpha > 0 ? new Teacher(spec.text) : null;
-  const soft = teacher ? (i: number, out: Float32Array, row: number) => teacher.target(i, alpha, out, row) : undefined;
+  const soft =
+    alpha === 0 ? undefined
+    : tm ? new ModelTeacher(engine.kernels, engine.elementwise, engine.base + own, tm.config, tm.weights, spec.text, spec.batch, alpha).fill
+    : new Teacher(spec.text).window(alpha);
   return new Shard(spec.config, engine, spec.theta, spec.text, spec.batch, spec.window, spec.seed, soft, spec.l2Units);
 }
 

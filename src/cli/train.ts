@@ -11,6 +11,7 @@ import { Session } from '../engine/session';
 import { weightLayout } from '../model/weights';
 import { type SpsaState, betweenCycles, lrAt, spsaStep } from '../train/schedule';
 import { TEACHER } from '../train/teacher';
+import { type TeacherModelRecord, describeTeacher, teacherModel } from './train-teacher';
 import { SETTINGS, type SettingName, TRAIN_DEFAULTS, type TrainSettings, flagOf, settingsUsage } from '../train/settings';
 import { type ParsedArgs, UsageError, numberFlag, parseArgs, stringFlag } from './args';
 import { CORPUS_DIR, TRAINING_VAL_SPLITS, valFile } from './paths';
@@ -59,6 +60,7 @@ interface RunState extends SpsaState {
   init?: { steps: number; tokens: number; sha256: string; method?: string; decoderInput?: DecoderInput; mlpHidden?: number }; // --init: the weights this run continued, and how they were made
   widened?: { step: number; from: string; to: string }[]; // --resume with a wider decoder: when, and from what to what
   teacherSince?: number; // the step from which the loss had a teacher's soft targets (--teacher-weight)
+  teacherModel?: TeacherModelRecord; // --teacher: the soft targets come from this earlier model, not the 5-gram
   corpora?: { step: number; name: string }[]; // the texts the run read, each from the step it started on (--data may change on --resume)
 }
 
@@ -151,7 +153,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).' +
       (cfg.teacherWeight > 0
-        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with the distribution of a byte ${TEACHER.order}-gram Kneser-Ney model (weight ${cfg.teacherWeight}), cross-fitted over ${TEACHER.folds} folds of the training text so that it never teaches on bytes it counted.`
+        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with ${describeTeacher(run.teacherModel).source} (weight ${cfg.teacherWeight})${describeTeacher(run.teacherModel).detail}.`
         : '') +
       (run.model?.layer2Recurrence === 'unit' ? ' Layer 2 of every expert has an element-wise recurrence (each unit reads its own previous state alone).' : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
@@ -161,7 +163,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
     corpus: corporaOf(run, corpus),
-    ...(cfg.teacherWeight > 0 ? { softTargets: { teacher: `a byte ${TEACHER.order}-gram Kneser-Ney model, cross-fitted over ${TEACHER.folds} folds`, weight: cfg.teacherWeight, fromStep: run.teacherSince ?? 0 } } : {}),
+    ...(cfg.teacherWeight > 0 ? { softTargets: { teacher: describeTeacher(run.teacherModel).short, weight: cfg.teacherWeight, fromStep: run.teacherSince ?? 0 } } : {}),
     valNatsPerChar: val,
     seed: cfg.seed,
     valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,
@@ -174,7 +176,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
 
 function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; given: Set<SettingName> } {
   const keys = Object.keys(SETTINGS) as SettingName[];
-  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input', 'mlp-hidden', 'layer2-recurrence'], booleans: ['resume', 'quiet', 'help'] });
+  const a = parseArgs(argv, { values: [...keys.map(flagOf), 'data', 'out', 'minutes', 'stop-at', 'init', 'decoder-input', 'mlp-hidden', 'layer2-recurrence', 'teacher'], booleans: ['resume', 'quiet', 'help'] });
   if (a.positionals.length) throw new UsageError('train takes no positional arguments');
   const cfg = { ...TRAIN_DEFAULTS };
   const given = new Set<SettingName>();
@@ -188,6 +190,7 @@ function parseTrainArgs(argv: string[]): { a: ParsedArgs; cfg: TrainConfig; give
 
 export const TRAIN_USAGE = `usage: soma train [--data DIR] [--out DIR] [--resume | --init FILE] [--decoder-input h2|h2+h1+x|h2+h1+x+r] [--mlp-hidden M]
                   [--layer2-recurrence full|unit] (a fresh run's layer 2: full matrix, or each unit its own state)
+                  [--teacher FILE] (with --teacher-weight: the soft targets come from this trained soma.bin, not the 5-gram)
                   [--minutes M] [--stop-at STEP] [--quiet] [settings]
 settings (flag, default, meaning):
 ${settingsUsage()}
@@ -282,16 +285,20 @@ export async function train(argv: string[]): Promise<void> {
   }
 
   if (cfg.l2Rounds > 0 && config.layer2Recurrence !== 'unit') throw new UsageError("--l2-rounds needs a layer 2 with the element-wise recurrence (--layer2-recurrence unit on a fresh run)");
-  if (cfg.teacherWeight > 0 && text.length <= (TEACHER.folds - 1) * TEACHER.blockBytes)
+  if (a.flags.has('teacher') && !(cfg.teacherWeight > 0)) throw new UsageError('--teacher needs --teacher-weight α > 0: the weight of its soft targets');
+  const teacher = cfg.teacherWeight > 0 ? await teacherModel(stringFlag(a, 'teacher'), run.teacherModel) : null;
+  if (teacher) run.teacherModel = teacher.record;
+  else delete run.teacherModel;
+  if (!teacher && cfg.teacherWeight > 0 && text.length <= (TEACHER.folds - 1) * TEACHER.blockBytes)
     throw new UsageError(`--teacher-weight: the teacher is cross-fitted over ${TEACHER.folds} folds of ${TEACHER.blockBytes} bytes, and the text has ${text.length}`);
   if ((run.corpora ??= []).at(-1)?.name !== corpus) run.corpora.push({ step: run.step, name: corpus });
   if (cfg.teacherWeight > 0) run.teacherSince ??= run.step;
   else delete run.teacherSince;
-  if (cfg.teacherWeight > 0 && !quiet) process.stderr.write(`fitting the ${TEACHER.order}-gram teacher (${TEACHER.folds} folds)…\n`);
+  if (cfg.teacherWeight > 0 && !teacher && !quiet) process.stderr.write(`fitting the ${TEACHER.order}-gram teacher (${TEACHER.folds} folds)…\n`);
   // Shards: streams split evenly; each has its own seed for where its streams start.
   const shards: ShardHandle[] = [];
   for (let i = 0; i < cfg.threads; i++) {
-    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, teacherWeight: cfg.teacherWeight, l2Units: cfg.l2Units };
+    const spec = { config, theta, text, batch: cfg.batch, window: cfg.window, seed: cfg.seed * 1000 + i, teacherWeight: cfg.teacherWeight, l2Units: cfg.l2Units, ...(teacher ? { teacherModel: { config: teacher.file.config, weights: teacher.file.weights } } : {}) };
     shards.push(cfg.threads === 1 ? localShard(await makeShard(spec)) : threadShard(spec));
   }
   if (restored) await Promise.all(shards.map((s, i) => s.restore({ ...restored!.shards[i], theta: restored!.theta, momentum: restored!.momentum })));

@@ -89,8 +89,12 @@ const SHARED_GROUP = 999;
 /** The seed of group g's perturbation at a step: distinct streams for every (step, group). */
 export const groupSeed = (stepSeed: number, g: number): number => (Math.imul(stepSeed, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca77)) >>> 0;
 
-/** Writes soft targets for text[i] (losses.ts: w over the 256 bytes) into out[row·256 ..]: a teacher (teacher.ts) and its weight. */
-export type SoftTargets = (i: number, out: Float32Array, row: number) => void;
+/**
+ * Writes the soft targets (losses.ts: w over the 256 bytes) of a window of B streams × T bytes into
+ * out: row t·B + j is for text[(positions[j] + t + 1) mod length], the byte after stream j's t-th. A
+ * teacher (teacher.ts, model-teacher.ts) and its weight.
+ */
+export type SoftTargets = (positions: Float64Array, window: number, out: Float32Array) => void;
 
 /** What a shard computes with: kernels over a heap whose weights start at `base`, and optional faster parts. */
 export interface ShardEngine {
@@ -243,9 +247,7 @@ export class Shard {
 
   /** The soft targets of the next window's bytes, when the shard has a teacher. */
   private teach(): void {
-    if (!this.softTargets || !this.soft) return;
-    for (let t = 0; t < this.window; t++)
-      for (let j = 0; j < this.batch; j++) this.softTargets((this.positions[j] + t + 1) % this.text.length, this.soft, t * this.batch + j);
+    if (this.softTargets && this.soft) this.softTargets(this.positions, this.window, this.soft);
   }
 
   /** Moves every stream on by one window. */

@@ -6,6 +6,7 @@
 // belongs to fold b mod F, and the bytes of fold f are taught by a model fitted on the other folds
 // alone. No Node APIs; the trainer builds one per shard (src/cli/train-shards.ts).
 import { KnDistributions, trainKn } from './kneser-ney';
+import type { SoftTargets } from './spsa';
 
 /** The teacher the trainer uses: order 5 (a byte 5-gram), 2 folds of 256 KiB blocks. */
 export const TEACHER = { order: 5, folds: 2, blockBytes: 1 << 18 } as const;
@@ -44,6 +45,14 @@ export class Teacher {
     let hist = 0;
     for (let k = i - avail; k < i; k++) hist = hist * 256 + this.text[k];
     this.models[this.foldOf(i)].fill(hist, avail, out);
+  }
+
+  /** The soft targets of a window (SoftTargets), each row as target() gives it. */
+  window(alpha: number): SoftTargets {
+    return (positions, window, out) => {
+      for (let t = 0; t < window; t++)
+        for (let j = 0; j < positions.length; j++) this.target((positions[j] + t + 1) % this.text.length, alpha, out, t * positions.length + j);
+    };
   }
 
   /** Row `row` of soft targets: out[row·256 + v] = (1 − α)·[v = text[i]] + α·q_v. */

@@ -156,6 +156,24 @@ describe('soma train', () => {
     expect(p.method).toMatch(/each byte's target mixes the next byte \(weight 0\.1\) with .* 5-gram Kneser-Ney model \(weight 0\.9\)/);
   });
 
+  it('an earlier model as the teacher: named in the provenance, kept by run.json, and checked on --resume', async () => {
+    const data = corpus();
+    const teacherRun = join(data, 'teacher'), out = join(data, 'run');
+    await train(['--data', data, '--out', teacherRun, ...TINY, '--stop-at', '3']);
+    const teacherFile = join(teacherRun, 'soma.bin');
+    const sha = (await readSoma(readFileSync(teacherFile))).sha256;
+    await expect(train(['--data', data, '--out', out, ...TINY, '--teacher', teacherFile])).rejects.toThrow(/--teacher needs --teacher-weight/);
+    await train(['--data', data, '--out', out, ...TINY, '--stop-at', '3', '--teacher', teacherFile, '--teacher-weight', '0.5']);
+    const p = (await readSoma(readFileSync(join(out, 'soma.bin')))).provenance;
+    expect(p.softTargets).toEqual({ teacher: `an earlier SOMA model (${sha.slice(0, 12)}), trained by SPSA`, weight: 0.5, fromStep: 0 });
+    expect(p.method).toMatch(/with the next-byte distribution of an earlier SOMA model \(sha256 \w+…, \d+ SPSA steps over \d+ bytes\) \(weight 0\.5\), run over the same streams; .* not cross-fitted\./);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).teacherModel).toMatchObject({ path: teacherFile, sha256: sha });
+    await train(['--data', data, '--out', out, '--resume', '--stop-at', '6', '--quiet']); // the same teacher again, from run.json
+    expect((await readSoma(readFileSync(join(out, 'soma.bin')))).provenance.softTargets?.teacher).toMatch(sha.slice(0, 12));
+    cpSync(join(out, 'soma.bin'), teacherFile); // another model where the teacher was
+    await expect(train(['--data', data, '--out', out, '--resume', '--stop-at', '9', '--quiet'])).rejects.toThrow(/teacher .* has changed/);
+  });
+
   it('refuses a trainer state of another version', async () => {
     const data = corpus();
     await train(['--data', data, '--out', join(data, 'run'), ...TINY, '--stop-at', '5']);

@@ -31,11 +31,15 @@ function trainedDecoders(cfg: SomaConfig): Float32Array {
 }
 
 /** Soft targets as a teacher gives them (losses.ts): half the next byte of `text`, half a spread over bytes that depends on the position. */
-const softTargetsOf = (text: Uint8Array): SoftTargets => (i, out, row) => {
-  let sum = 0;
-  for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
-  for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
-  out[row * 256 + text[i]] += 0.5;
+const softTargetsOf = (text: Uint8Array): SoftTargets => (positions, window, out) => {
+  for (let t = 0; t < window; t++)
+    for (let j = 0; j < positions.length; j++) {
+      const i = (positions[j] + t + 1) % text.length, row = t * positions.length + j;
+      let sum = 0;
+      for (let v = 0; v < 256; v++) sum += out[row * 256 + v] = 1 / (1 + ((v * 7 + i * 13) % 29));
+      for (let v = 0; v < 256; v++) out[row * 256 + v] *= 0.5 / sum;
+      out[row * 256 + text[i]] += 0.5;
+    }
 };
 
 /** Every engine with hard targets and with soft ones. */

@@ -64,9 +64,9 @@ describe.each(cases)('block steps (%s)', (_name, engine, targets) => {
 describe.each(engines)('soft targets (%s)', (_name, engine) => {
   it('one-hot soft targets give the hard loss; a teacher moves it, in trunk and block steps alike', () => {
     const theta = weights();
-    const oneHot: SoftTargets = (i, out, row) => {
-      out.fill(0, row * 256, (row + 1) * 256);
-      out[row * 256 + TEXT[i]] = 1;
+    const oneHot: SoftTargets = (positions, window, out) => {
+      out.fill(0);
+      for (let t = 0; t < window; t++) positions.forEach((p, j) => (out[(t * positions.length + j) * 256 + TEXT[(p + t + 1) % TEXT.length]] = 1));
     };
     for (const phase of ['experts', 'rows'] as const) {
       const run = (t?: SoftTargets) => new Shard(CFG, engine(), theta, TEXT, B, T, 5, t).evaluate(SEED, phase, 1e-2);
