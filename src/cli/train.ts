@@ -138,6 +138,7 @@ function corporaOf(run: RunState, corpus: string): string {
 
 function provenance(run: RunState, val: Record<string, number> | null, cfg: TrainConfig, corpus: string): Provenance {
   const block = 'block-wise: every row of the matrix, with its bias, perturbed alone, its exact ± losses computed from the pass at θ';
+  const teacher = describeTeacher(run.teacherModel);
   const decoderSteps = [
     cfg.headRounds ? `${cfg.headRounds} decoder-only steps` : '',
     cfg.unitRounds ? `${cfg.unitRounds} hidden-unit steps (${block}; lr ${cfg.unitLr})` : '',
@@ -153,7 +154,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
       `normalised steps with momentum ${cfg.beta}, cosine lr decay. ` +
       'Not SPSA: output biases initialised to log unigram frequencies of the training text; router score biases nudged toward equal expert load (auxiliary-loss-free balancing).' +
       (cfg.teacherWeight > 0
-        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with ${describeTeacher(run.teacherModel).source} (weight ${cfg.teacherWeight})${describeTeacher(run.teacherModel).detail}.`
+        ? ` Soft targets, not SPSA${run.teacherSince ? ` (from step ${run.teacherSince} of this run)` : ''}: each byte's target mixes the next byte (weight ${Number((1 - cfg.teacherWeight).toFixed(6))}) with ${teacher.source} (weight ${cfg.teacherWeight})${teacher.detail}.`
         : '') +
       (run.model?.layer2Recurrence === 'unit' ? ' Layer 2 of every expert has an element-wise recurrence (each unit reads its own previous state alone).' : '') +
       (run.init?.decoderInput && run.init.decoderInput !== run.model?.decoderInput ? ` This run widened the decoder's input from ${run.init.decoderInput} to ${run.model?.decoderInput}, the new weights at zero (the same model at its start).` : '') +
@@ -163,7 +164,7 @@ function provenance(run: RunState, val: Record<string, number> | null, cfg: Trai
     steps: run.step + (run.init?.steps ?? 0),
     tokens: run.tokens + (run.init?.tokens ?? 0),
     corpus: corporaOf(run, corpus),
-    ...(cfg.teacherWeight > 0 ? { softTargets: { teacher: describeTeacher(run.teacherModel).short, weight: cfg.teacherWeight, fromStep: run.teacherSince ?? 0 } } : {}),
+    ...(cfg.teacherWeight > 0 ? { softTargets: { teacher: teacher.short, weight: cfg.teacherWeight, fromStep: run.teacherSince ?? 0 } } : {}),
     valNatsPerChar: val,
     seed: cfg.seed,
     valMeasuredOn: `the first ${cfg.valBytes} bytes of each held-out split`,

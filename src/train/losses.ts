@@ -34,7 +34,7 @@ export const tsNll: NllRows = (heap, logits, rows, targets, out, soft) => {
 export type RowDiffs = (heap: Float32Array, logits: number, shift: number, rows: number, targets: Uint8Array, eps: number, out: Float64Array, soft?: Float32Array) => void;
 
 /** p = softmax of the 256 logits at heap[l ..]. */
-function softmax256(heap: Float32Array, l: number, p: Float64Array): void {
+export function softmax256(heap: Float32Array, l: number, p: Float64Array): void {
   let max = -Infinity;
   for (let v = 0; v < 256; v++) if (heap[l + v] > max) max = heap[l + v];
   let sum = 0;

@@ -11,6 +11,7 @@ import type { SomaConfig } from '../model/config';
 import { type Elementwise, type Model, type StateLayout, resetState, stateLayout, step } from '../model/forward';
 import type { Kernels } from '../model/kernels';
 import { weightLayout, weightOffsets } from '../model/weights';
+import { softmax256 } from './losses';
 import type { SoftTargets } from './spsa';
 
 /** Bytes the teacher reads before a stream's position when it starts (or loses) step with the shard. */
@@ -80,13 +81,9 @@ export class ModelTeacher {
 
   /** out[row·256 + v] = (1 − α)·[v = target] + α·softmax(logits)_v, the softmax in float64. */
   private target(heap: Float32Array, logits: number, target: number, out: Float32Array, row: number): void {
-    const p = this.p;
-    let max = -Infinity;
-    for (let v = 0; v < 256; v++) max = Math.max(max, heap[logits + v]);
-    let sum = 0;
-    for (let v = 0; v < 256; v++) sum += p[v] = Math.exp(heap[logits + v] - max);
-    const scale = this.alpha / sum, at = row * 256;
-    for (let v = 0; v < 256; v++) out[at + v] = p[v] * scale;
+    const p = this.p, at = row * 256;
+    softmax256(heap, logits, p);
+    for (let v = 0; v < 256; v++) out[at + v] = this.alpha * p[v];
     out[at + target] += 1 - this.alpha;
   }
 }
