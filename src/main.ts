@@ -1,10 +1,10 @@
 // Start-up: the engine (in a worker, or in the page when opened from file://), which keeps the
 // weights, the service worker, and the app that shows them all.
+import { engineWorker } from './boot/engine-worker'; // first: the worker starts while the rest is evaluated
 import { registerAppShell } from './boot/service-worker';
 import { EngineClient } from './engine/client';
-import { LocalEngine } from './engine/local-engine';
-import type { BackendChoice, Engine } from './engine/protocol';
-import { WeightsStore } from './engine/weights-store';
+import { InPageEngine } from './engine/in-page-client';
+import type { BackendChoice } from './engine/protocol';
 import './ui/soma-app';
 
 const fromFile = location.protocol === 'file:';
@@ -17,22 +17,15 @@ function backendChoice(): BackendChoice {
 }
 
 /**
- * From file:// the engine runs here in the page: Chromium refuses to start a worker from a file
- * URL, and the WASM kernels can't be fetched either, so it runs the JS backend. It works in slices
- * of about a frame and yields between them, so the page stays responsive and Stop works. Its store
- * of the weights is then the page's too: there is no other thread to keep them in.
+ * From file:// the engine runs here in the page (src/engine/in-page.ts), from a script of its own
+ * beside this bundle, loaded only then. Its address is taken now: a classic script can only find
+ * its own while it first runs.
  */
-const inPageEngine = (): Engine =>
-  new LocalEngine({
-    kernels: () => Promise.reject(new Error('the WASM kernels cannot be fetched from a page opened from file://: use the JS backend')),
-    store: WeightsStore.open(),
-  });
+const inPageEngine = () => new InPageEngine((document.currentScript as HTMLScriptElement | null)?.src || document.baseURI);
 
-// Constructed while this script first runs: the built bundle finds the worker's file relative to
-// document.currentScript, which is only set during that first run.
-const engine = fromFile ? inPageEngine() : new EngineClient();
-// The time-lapse's engine: a second worker, idle until the time-lapse loads a frame into it. It is
-// made now for the same reason; from file:// there is no time-lapse (its frames can't be fetched).
+const engine = engineWorker ? new EngineClient(engineWorker) : inPageEngine();
+// The time-lapse's engine: a second worker, started when the time-lapse first loads a frame into it.
+// From file:// there is no time-lapse (its frames can't be fetched).
 const timelapseEngine = fromFile ? undefined : new EngineClient();
 
 const app = document.querySelector('soma-app')!;

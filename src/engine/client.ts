@@ -1,25 +1,42 @@
 // The main thread's engine: the same Engine interface, carried out by a worker over the protocol.
 import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, Request, Response, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsOutcome, WeightsProgress, WeightsSource, WeightsState } from './protocol';
 import { streamOf } from './stream-of';
+// The worker's built file, as a URL resolved while the bundle first runs: the page's classic
+// script can only find its own address then, and the worker may be started much later.
+import workerUrl from './worker?worker&url';
 
 type Waiter = (r: Response) => void;
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
+/** Starts the engine's worker. */
+export const startEngineWorker = (): Worker => new Worker(workerUrl, { type: 'module' });
+
 export class EngineClient implements Engine {
-  private readonly worker: Worker | MessagePort;
+  private port?: Worker | MessagePort;
   private nextId = 1;
   private readonly waiters = new Map<number, Waiter>();
 
-  /** The engine's worker, started here; or the other end of a port that serve() answers on. */
-  constructor(worker?: Worker | MessagePort) {
-    this.worker = worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (e: MessageEvent<Response>) => this.waiters.get(e.data.id)?.(e.data);
-    if ('onerror' in this.worker)
-      this.worker.onerror = (e: ErrorEvent) => {
+  /**
+   * The engine's worker, or the other end of a port that serve() answers on. Given a way to start
+   * one instead, it starts it at the first request: the time-lapse's engine waits until it is opened.
+   */
+  constructor(private readonly connect: Worker | MessagePort | (() => Worker) = startEngineWorker) {
+    if (typeof connect !== 'function') this.attach(connect);
+  }
+
+  private get worker(): Worker | MessagePort {
+    return this.port ?? this.attach((this.connect as () => Worker)());
+  }
+
+  private attach(port: Worker | MessagePort): Worker | MessagePort {
+    port.onmessage = (e: MessageEvent<Response>) => this.waiters.get(e.data.id)?.(e.data);
+    if ('onerror' in port)
+      port.onerror = (e: ErrorEvent) => {
         e.preventDefault();
         const message = `the engine's worker failed: ${e.message || 'could not start'}`;
         for (const [id, w] of this.waiters) w({ id, type: 'error', message });
       };
+    return (this.port = port);
   }
 
   private send(body: RequestBody, onResponse: Waiter, transfer: Transferable[] = []): number {
@@ -155,7 +172,8 @@ export class EngineClient implements Engine {
   }
 
   terminate(): void {
-    if ('terminate' in this.worker) this.worker.terminate();
-    else this.worker.close();
+    if (!this.port) return;
+    if ('terminate' in this.port) this.port.terminate();
+    else this.port.close();
   }
 }

@@ -126,7 +126,7 @@ export class LocalEngine implements Engine {
       const chosen = pickBackend(backend);
       this.refuseWhileBusy();
       this.session = await this.sessionOf(file, chosen);
-      this.file = { ...file, weights: file.weights.slice() };
+      this.file = file; // its own copy: the session copied the weights into its heap
       this.tuned = null;
       this.finetune = null;
       this.sideBySide = null;

@@ -241,6 +241,12 @@ export interface Engine {
   compare(prompt: Uint8Array, options: GenerateRequest): Promise<SideBySide>;
 }
 
+/**
+ * The engine of a page opened from file://: a classic script of its own beside the page's bundle
+ * (src/engine/in-page.ts, built by vite.config.ts), which defines `global` as a function that makes it.
+ */
+export const IN_PAGE_ENGINE = { file: 'in-page-engine.js', global: 'somaInPageEngine' } as const;
+
 /** Marks for the app benchmark (src/cli/bench-app.ts), set on the page's performance timeline. */
 export const MARK_READY = 'soma:ready';
 export const MARK_FIRST_BYTE = 'soma:first-byte';

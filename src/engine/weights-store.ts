@@ -36,6 +36,8 @@ function storageProblem(e: unknown): string {
 
 export class WeightsStore {
   mode: StoreMode;
+  /** A read started before anyone asked (readAhead), kept for the find() that asks for its key. */
+  private ahead: { key: string; value: Promise<unknown> } | null = null;
 
   constructor(
     private readonly kv: KeyValue | null,
@@ -68,12 +70,27 @@ export class WeightsStore {
     return (await this.kv!.keys()).filter((k): k is string => typeof k === 'string' && k.startsWith(PREFIX));
   }
 
+  /**
+   * Starts reading the file with this id now, for the find() that will ask for it: the engine's
+   * worker knows which file its build ships before the page asks, so the read overlaps the page's start-up.
+   */
+  readAhead(id: Pick<WeightsId, 'version' | 'sha256'>): void {
+    if (this.mode.kind !== 'indexeddb') return;
+    const key = weightsKey(id);
+    const value = this.kv!.get(key);
+    value.catch(() => {}); // the find() that takes it sees the failure
+    this.ahead = { key, value };
+  }
+
   /** The stored file with this id; with no id, the most recently saved one. */
   async find(id?: Pick<WeightsId, 'version' | 'sha256'> | null): Promise<StoredWeights | undefined> {
     if (this.mode.kind !== 'indexeddb') return undefined;
+    const ahead = this.ahead;
+    this.ahead = null; // taken once: later finds read what is stored then
     try {
       if (id) {
-        const v = await this.kv!.get(weightsKey(id));
+        const key = weightsKey(id);
+        const v = await (ahead?.key === key ? ahead.value : this.kv!.get(key));
         return isStoredWeights(v) ? v : undefined;
       }
       let newest: StoredWeights | undefined;
@@ -94,6 +111,7 @@ export class WeightsStore {
    */
   async save(id: WeightsId, bytes: ArrayBuffer, origin: string): Promise<boolean> {
     if (this.mode.kind !== 'indexeddb') return false;
+    this.ahead = null;
     const key = weightsKey(id);
     const entry: StoredWeights = { ...id, bytes, savedAt: Date.now(), origin };
     try {
@@ -115,6 +133,7 @@ export class WeightsStore {
 
   async remove(id: Pick<WeightsId, 'version' | 'sha256'>): Promise<void> {
     if (this.mode.kind !== 'indexeddb') return;
+    this.ahead = null;
     try {
       await this.kv!.del(weightsKey(id));
     } catch (e) {

@@ -81,6 +81,14 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Where a tensor first holds NaN or ±Infinity, said as an error; null when it holds none. */
+function firstNonFinite(w: Float32Array, offset: number, size: number, name: string): string | null {
+  let sum = 0; // x − x is NaN exactly when x is NaN or infinite, and NaN sticks: one pass, no branch
+  for (let i = offset; i < offset + size; i++) sum += w[i] - w[i];
+  if (sum === 0) return null;
+  for (let i = offset; ; i++) if (!Number.isFinite(w[i])) return `tensor ${name} holds ${w[i]} at index ${i - offset}`;
+}
+
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const isLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -144,17 +152,11 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
 
   if (typeof header.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(header.sha256)) fail('sha256 must be 64 lowercase hex digits');
   const payload = bytes.subarray(payloadStart, payloadStart + payloadBytes);
-  const hash = await sha256Hex(payload);
-  if (hash !== header.sha256) fail(`SHA-256 mismatch: the header says ${header.sha256.slice(0, 12)}…, the payload hashes to ${hash.slice(0, 12)}… (corrupt or altered file)`);
-
-  const prov = header.provenance;
-  if (typeof prov !== 'object' || prov === null || Array.isArray(prov)) fail('provenance is not an object');
-  if (typeof prov.method !== 'string' || typeof prov.trained !== 'boolean') fail('provenance needs a method (string) and trained (boolean)');
-  const soft = prov.softTargets;
-  if (soft !== undefined && (typeof soft !== 'object' || soft === null || typeof soft.teacher !== 'string' || !(soft.weight > 0 && soft.weight <= 1) || !(Number.isInteger(soft.fromStep) && soft.fromStep >= 0)))
-    fail('provenance.softTargets needs a teacher (string), a weight in (0, 1] and a fromStep (an integer ≥ 0)');
-
+  // The hash is computed while the tensors are decoded (a browser's digest runs off this thread);
+  // its verdict still comes first, so a damaged file is called damaged, whatever else it breaks.
+  const hashing = sha256Hex(payload);
   const weights = new Float32Array(layout.total);
+  let nonFinite: string | null = null;
   for (const t of header.tensors) {
     const slot = layout.byName.get(t.name)!;
     const src = payload.subarray(t.offset, t.offset + slot.size * DTYPE_BYTES[t.dtype]);
@@ -166,9 +168,18 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
       const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
       for (let i = 0; i < slot.size; i++) weights[slot.offset + i] = dv.getFloat32(i * 4, true);
     }
-    for (let i = slot.offset; i < slot.offset + slot.size; i++)
-      if (!Number.isFinite(weights[i])) fail(`tensor ${t.name} holds ${weights[i]} at index ${i - slot.offset}`);
+    nonFinite ??= firstNonFinite(weights, slot.offset, slot.size, t.name);
   }
+  const hash = await hashing;
+  if (hash !== header.sha256) fail(`SHA-256 mismatch: the header says ${header.sha256.slice(0, 12)}…, the payload hashes to ${hash.slice(0, 12)}… (corrupt or altered file)`);
+
+  const prov = header.provenance;
+  if (typeof prov !== 'object' || prov === null || Array.isArray(prov)) fail('provenance is not an object');
+  if (typeof prov.method !== 'string' || typeof prov.trained !== 'boolean') fail('provenance needs a method (string) and trained (boolean)');
+  const soft = prov.softTargets;
+  if (soft !== undefined && (typeof soft !== 'object' || soft === null || typeof soft.teacher !== 'string' || !(soft.weight > 0 && soft.weight <= 1) || !(Number.isInteger(soft.fromStep) && soft.fromStep >= 0)))
+    fail('provenance.softTargets needs a teacher (string), a weight in (0, 1] and a fromStep (an integer ≥ 0)');
+  if (nonFinite) fail(nonFinite);
   return { version, header, config, provenance: prov, sha256: hash, weights, fileBytes: bytes.length };
 }
 

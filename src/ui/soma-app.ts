@@ -47,6 +47,9 @@ export interface AppServices {
 /** Runs `fn` when the page is idle (within a second), or soon where the browser cannot say. */
 const whenIdle = (fn: () => void): void => void ('requestIdleCallback' in window ? requestIdleCallback(fn, { timeout: 1000 }) : setTimeout(fn, 100));
 
+/** How long after the first visit settles the time-lapse's frames start downloading. */
+const PREFETCH_DELAY_MS = 3000;
+
 @customElement('soma-app')
 export class SomaApp extends LitElement {
   @property({ attribute: false }) services?: AppServices;
@@ -56,6 +59,7 @@ export class SomaApp extends LitElement {
   /** Teach's panel, made when the page is idle after the model is in (see updated()). */
   @state() private teachMade = false;
   private teachAsked = false;
+  private prefetchAsked = false;
   @query('soma-write-panel') private writePanel?: SomaWritePanel;
   @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
@@ -139,8 +143,13 @@ export class SomaApp extends LitElement {
       this.teachAsked = true;
       whenIdle(() => (this.teachMade = true));
     }
-    // Once the first visit has stored the app and the model, the time-lapse follows, in the background.
-    if (this.shell?.state.kind === 'offline-ready' && this.weights?.stored && this.services?.timelapseEngine) void this.prefetch.prefetch.start();
+    // Once the first visit has stored the app and the model, the time-lapse follows, in the
+    // background: a few seconds later and when the page is idle, so its 7 MB do not compete with
+    // the start-up for the network and the CPU.
+    if (!this.prefetchAsked && this.shell?.state.kind === 'offline-ready' && this.weights?.stored && this.services?.timelapseEngine) {
+      this.prefetchAsked = true;
+      setTimeout(() => whenIdle(() => void this.prefetch.prefetch.start()), PREFETCH_DELAY_MS);
+    }
   }
 
   override connectedCallback(): void {

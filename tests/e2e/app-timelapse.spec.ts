@@ -25,10 +25,12 @@ test('the time-lapse scrubs through the shipped frames, the same seed giving the
   // of the first visit as soon as it is active).
   await expect(page.getByText('ready to work offline')).toBeVisible({ timeout: 30_000 });
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  expect(page.workers()).toHaveLength(1); // the time-lapse's engine starts when it is first opened, not with the page
   await page.getByRole('button', { name: 'Time-lapse' }).click();
   await expect(slider(page)).toHaveAttribute('max', String(n - 1));
   await expect(panel(page).getByRole('status')).toContainText(`Frame 1 of ${n}, at the start, before any SPSA step`);
   const first = await finished(page);
+  expect(page.workers()).toHaveLength(2);
   expect(first.startsWith('The ')).toBe(true);
   expect(first.length).toBeGreaterThan(100);
   await shot(page, info, 'timelapse-start');

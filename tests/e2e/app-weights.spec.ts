@@ -1,5 +1,6 @@
 // Where the weights come from and what happens when they can't: IndexedDB keyed by version and
 // hash, a page opened from file://, a corrupt download, a picked or dropped file, no IndexedDB.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Page, type Request, expect, test } from '@playwright/test';
 import { readSoma } from '../../src/model/format';
@@ -55,6 +56,15 @@ test('the weights are stored under their version and hash; a reload never fetche
   await waitReady(page);
   expect(fetched).toHaveLength(2);
   await expect.poll(() => storedKeys(page)).toEqual([`soma.bin v${version} ${sha256}`]);
+});
+
+test("the page's own script leaves the engine out: the worker has it, and a page opened from file:// loads it on its own", () => {
+  const html = readFileSync(`${DIST}/index.html`, 'utf8');
+  const bundle = readFileSync(`${DIST}/${/<script defer src="\.\/([^"]+)"/.exec(html)![1]}`, 'utf8');
+  const engineMark = 'busy: stop or pause first'; // a message only the engine itself has
+  expect(bundle).not.toContain(engineMark);
+  expect(readFileSync(`${DIST}/assets/in-page-engine.js`, 'utf8')).toContain(engineMark);
+  expect(readFileSync(`${DIST}/sw.js`, 'utf8')).not.toContain('in-page-engine.js'); // never served by the service worker
 });
 
 test('opened from file://, the page explains why, takes soma.bin from the picker, and generates', async ({ page }, info) => {

@@ -33,6 +33,26 @@ describe('the weights store', () => {
     expect(await store.find(id('b'))).toBeUndefined();
   });
 
+  it('reads ahead the file it will be asked for: one read serves the find for that id, and only the first', async () => {
+    const kv = memoryKv();
+    await new WeightsStore(kv).save(id('a'), bytes(), 'network');
+    const gets: string[] = [];
+    const counted: KeyValue = { ...kv, get: (k) => (gets.push(k), kv.get(k)) };
+    const store = new WeightsStore(counted);
+    store.readAhead(id('a'));
+    expect(gets).toEqual([weightsKey(id('a'))]); // started at once, before any find
+    expect((await store.find(id('a')))?.origin).toBe('network');
+    expect(gets).toHaveLength(1);
+    expect((await store.find(id('a')))?.origin).toBe('network');
+    expect(gets).toHaveLength(2); // a later find reads again
+    store.readAhead(id('a'));
+    expect(await store.find(id('b'))).toBeUndefined(); // another id is read for itself
+    expect(gets.at(-1)).toBe(weightsKey(id('b')));
+    store.readAhead(id('a'));
+    await store.remove(id('a')); // what was read ahead is stale once the store changes
+    expect(await store.find(id('a'))).toBeUndefined();
+  });
+
   it('replaces the old version when a new one is saved, and finds the newest without an id', async () => {
     const kv = memoryKv();
     kv.map.set('unrelated', 1);
