@@ -9,7 +9,8 @@ export function byteLabel(b: number): string {
 }
 
 /** Bytes as text, with invalid or cut UTF-8 shown as U+FFFD. */
-export const bytesText = (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: false }).decode(b);
+const decoder = new TextDecoder('utf-8', { fatal: false });
+export const bytesText = (b: Uint8Array): string => (b.length === 1 && b[0] < 0x80 ? String.fromCharCode(b[0]) : decoder.decode(b));
 
 /** Bytes in a UTF-8 character that starts with lead byte b (1 for a stray continuation byte). */
 export const utf8Length = (b: number): number => (b >= 0xf0 && b < 0xf8 ? 4 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xc0 && b < 0xe0 ? 2 : 1);

@@ -19,6 +19,13 @@ export function locate(view: ScoreView, i: number): { chunk: ScoreChunk; at: num
   return null;
 }
 
+/**
+ * While it scores, the page is shown what has arrived at most this often. Each showing lays out the
+ * heatmap so far, so showing every chunk (about one a frame) made the layout's work grow with the
+ * square of the text: most of the page's time on 50 KB.
+ */
+export const VIEW_EVERY_MS = 200;
+
 export class ScoreController implements ReactiveController {
   view?: ScoreView;
   running = false;
@@ -58,15 +65,21 @@ export class ScoreController implements ReactiveController {
     this.error = undefined;
     this.view = { id: this.nextId++, total: bytes.length, chunks: [] };
     this.host.requestUpdate();
+    const chunks: ScoreChunk[] = [];
+    let shownAt = -Infinity;
     try {
       const gen = engine.score(bytes, { signal: this.abort.signal });
       for (;;) {
         const next = await gen.next();
         if (next.done) {
-          this.view = { ...this.view, done: next.value };
+          this.view = { ...this.view, chunks, done: next.value };
           break;
         }
-        this.view = { ...this.view, chunks: [...this.view.chunks, next.value] };
+        chunks.push(next.value);
+        const now = performance.now();
+        if (now - shownAt < VIEW_EVERY_MS) continue;
+        shownAt = now;
+        this.view = { ...this.view, chunks: chunks.slice() };
         this.host.requestUpdate();
       }
     } catch (e) {

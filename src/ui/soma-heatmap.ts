@@ -11,6 +11,12 @@ export type BytePickEvent = CustomEvent<{ index: number }>;
 
 /** Heat buckets: 0–1 bits, 1–2, … , 7 and above. */
 const BUCKETS = 8;
+/**
+ * The characters go into blocks of about this many, each ended at a space or a line break. A block
+ * is laid out and painted only near the view (content-visibility), so adding to the heatmap lays out
+ * the new block, not every character above it: one box of 50,000 spans took the page 140 ms a layout.
+ */
+export const BLOCK_CHARS = 1024;
 
 @customElement('soma-heatmap')
 export class SomaHeatmap extends LitElement {
@@ -19,6 +25,8 @@ export class SomaHeatmap extends LitElement {
   private shownId = -1;
   private rendered = 0; // bytes shown so far
   private spans: HTMLSpanElement[] = [];
+  private block: HTMLElement | null = null; // the block being filled
+  private blockChars = 0;
   private active = -1; // index into spans
 
   static override styles = [
@@ -36,6 +44,11 @@ export class SomaHeatmap extends LitElement {
       #map:empty::before {
         content: 'Score a text to see how surprised the model is by each character.';
         color: var(--muted);
+      }
+      .block {
+        display: block;
+        content-visibility: auto;
+        contain-intrinsic-size: auto 6rem;
       }
       span {
         cursor: default;
@@ -77,13 +90,16 @@ export class SomaHeatmap extends LitElement {
     this.shownId = view.id;
     this.rendered = 0;
     this.spans = [];
+    this.block = null;
+    this.blockChars = 0;
     this.active = -1;
   }
 
   /** Appends every whole character received so far (all of them once the scoring is done). */
   private appendChars(view: ScoreView): void {
     const frag = document.createDocumentFragment();
-    for (const chunk of view.chunks) {
+    for (let c = 0; c < view.chunks.length; c++) {
+      const chunk = view.chunks[c];
       const end = chunk.start + chunk.bytes.length;
       if (end <= this.rendered) continue;
       let i = this.rendered - chunk.start;
@@ -91,10 +107,10 @@ export class SomaHeatmap extends LitElement {
         const n = utf8Length(chunk.bytes[i]);
         if (i + n > chunk.bytes.length) {
           // A character cut by the chunk's end: take its bytes from the next chunk, if it is here.
-          const next = view.chunks.find((c) => c.start === end);
+          const next = view.chunks[c + 1]?.start === end;
           if (!next && !view.done) break;
         }
-        const bytes = collect(view, chunk.start + i, n);
+        const bytes = collect(view, c, chunk.start + i, n);
         let bits = 0;
         for (let k = 0; k < bytes.bits.length; k++) bits += bytes.bits[k];
         const span = document.createElement('span');
@@ -102,7 +118,14 @@ export class SomaHeatmap extends LitElement {
         span.dataset.i = String(chunk.start + i);
         span.dataset.k = String(this.spans.length);
         span.textContent = bytesText(bytes.bytes);
-        frag.append(span);
+        if (!this.block || (this.blockChars >= BLOCK_CHARS && /\s/.test(this.spans.at(-1)!.textContent!)) || this.blockChars >= 2 * BLOCK_CHARS) {
+          this.block = document.createElement('div');
+          this.block.className = 'block';
+          this.blockChars = 0;
+          frag.append(this.block);
+        }
+        this.block.append(span);
+        this.blockChars++;
         this.spans.push(span);
         i += bytes.bytes.length;
         this.rendered = chunk.start + i;
@@ -164,15 +187,18 @@ export class SomaHeatmap extends LitElement {
   }
 }
 
-/** n bytes from position i on, across chunk boundaries (fewer at the end of what has arrived). */
-function collect(view: ScoreView, i: number, n: number): { bytes: Uint8Array; bits: Float32Array } {
+/** n bytes from position i (in chunk `from`) on, across chunk boundaries (fewer at the end of what has arrived). */
+function collect(view: ScoreView, from: number, i: number, n: number): { bytes: Uint8Array; bits: Float32Array } {
   const bytes: number[] = [];
   const bits: number[] = [];
-  for (const c of view.chunks)
+  // A character is at most 4 bytes and chunks hold 16 or more (all but the last): two chunks hold it.
+  for (let k = from; k < Math.min(view.chunks.length, from + 2); k++) {
+    const c = view.chunks[k];
     for (let j = Math.max(0, i - c.start); j < c.bytes.length && bytes.length < n && c.start + j < i + n; j++) {
       bytes.push(c.bytes[j]);
       bits.push(c.bits[j]);
     }
+  }
   // A stray continuation byte inside a "character" starts its own: keep only the lead run.
   let len = 1;
   while (len < bytes.length && bytes[len] >= 0x80 && bytes[len] < 0xc0) len++;

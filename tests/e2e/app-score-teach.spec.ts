@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Page, expect, test } from '@playwright/test';
 import { ROOT, generate, shot, waitReady } from './app-helpers';
 
+const BLOCK_CHARS = 1024; // the heatmap's block size (src/ui/soma-heatmap.ts, which runs only in the page)
 const SOTU = readFileSync(`${ROOT}tests/fixtures/sotu-excerpt.txt`, 'utf8');
 const teachStatus = (page: Page) => page.locator('soma-teach-panel p.figures');
 const nowFigure = async (page: Page) => Number((await teachStatus(page).textContent())!.match(/([\d.]+)\s*now/)![1]);
@@ -64,6 +65,14 @@ test('the generated text can be scored, and a large text scores without freezing
   // cores shared by the worker's scoring, the page and the test runner, about 7 to 60 came.
   expect(frames).toBeGreaterThanOrEqual(3);
   await expect(page.locator('soma-score-panel p.total')).toContainText(/over 50,000 characters/, { timeout: 60_000 });
+  // Every character is there, in blocks of bounded size (so adding to the heatmap lays out one block,
+  // not all 50,000 characters above it), each ended at a space or a line break but the longest.
+  const map = page.getByRole('region', { name: 'Surprisal heatmap' });
+  expect((await map.textContent())!.length).toBe(50_000);
+  const blocks = await map.locator('div.block').evaluateAll((els) => els.map((e) => [e.textContent!.length, getComputedStyle(e).contentVisibility, /\s$/.test(e.textContent!)] as const));
+  expect(blocks.length).toBeGreaterThan(20);
+  for (const [chars, visibility] of blocks) expect([chars <= 2 * BLOCK_CHARS, visibility]).toEqual([true, 'auto']);
+  expect(blocks.slice(0, -1).filter(([, , atSpace]) => !atSpace).length).toBe(0);
 });
 
 test('teach it: live held-out nats/char, pause and resume (also on a hidden tab), switch, export, reset, import', async ({ page }, info) => {

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ScoreChunk, ScoreDone } from '../../src/engine/protocol';
 import { EngineState } from '../../src/ui/engine-state';
-import { ScoreController, locate } from '../../src/ui/score-controller';
+import { ScoreController, VIEW_EVERY_MS, locate } from '../../src/ui/score-controller';
 import { FakeEngine, fakeHost, stubPage } from './fake-engine';
 
 beforeEach(() => void stubPage());
@@ -34,6 +34,30 @@ describe('ScoreController', () => {
     expect(locate(controller.view!, 5)).toMatchObject({ at: 1, chunk: { start: 4 } });
     expect(locate(controller.view!, 6)).toBeNull();
     expect([controller.running, state.activity, controller.error]).toEqual([false, 'idle', undefined]);
+  });
+
+  it(`shows what has arrived at most every ${VIEW_EVERY_MS} ms while it scores, and everything at the end`, async () => {
+    const { engine, controller } = setup();
+    let now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const scoring = controller.score('a'.repeat(12));
+    const s = engine.scorings[0];
+    await s.read();
+    const shown = async (chunk: ScoreChunk) => {
+      s.push(chunk);
+      await new Promise((r) => setTimeout(r, 0)); // the controller takes it
+      return controller.view!.chunks.length;
+    };
+    expect(await shown(chunkAt(0, 4))).toBe(1); // the first at once
+    now += VIEW_EVERY_MS / 2;
+    expect(await shown(chunkAt(4, 4))).toBe(1); // too soon: kept, not shown
+    now += VIEW_EVERY_MS / 2;
+    expect(await shown(chunkAt(8, 2))).toBe(3);
+    expect(await shown(chunkAt(10, 2))).toBe(3);
+    s.end(doneOf(12));
+    await scoring;
+    expect(controller.view!.chunks.map((c) => c.start)).toEqual([0, 4, 8, 10]);
+    vi.restoreAllMocks();
   });
 
   it('says an empty text has nothing to score, without asking the engine or claiming it', async () => {
