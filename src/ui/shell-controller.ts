@@ -12,6 +12,10 @@ export class ShellController extends ChangeController<AppShell> {
     return this.source!.state;
   }
 
+  start(): void {
+    this.source!.start();
+  }
+
   applyUpdate(): void {
     this.source!.applyUpdate();
   }

@@ -60,6 +60,7 @@ export class SomaApp extends LitElement {
   @state() private teachMade = false;
   private teachAsked = false;
   private prefetchAsked = false;
+  private shellStarted = false;
   @query('soma-write-panel') private writePanel?: SomaWritePanel;
   @query('soma-score-panel') private scorePanel?: SomaScorePanel;
   private readonly settings = new SettingsController(this);
@@ -142,6 +143,12 @@ export class SomaApp extends LitElement {
     if (!this.teachAsked && this.weights?.phase === 'ready') {
       this.teachAsked = true;
       whenIdle(() => (this.teachMade = true));
+    }
+    // The service worker is registered once the model is in (or the page has asked for a file),
+    // when the page is idle: its first install is work the start-up need not wait behind.
+    if (!this.shellStarted && (this.weights?.phase === 'ready' || this.weights?.phase === 'need-file')) {
+      this.shellStarted = true;
+      whenIdle(() => this.shell?.start());
     }
     // Once the first visit has stored the app and the model, the time-lapse follows, in the
     // background: a few seconds later and when the page is idle, so its 7 MB do not compete with

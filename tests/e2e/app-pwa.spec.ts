@@ -18,6 +18,20 @@ test('the manifest names the app, its theme colour, and icons at 192, 512 and ma
   expect(sw).toMatch(/"index\.html"/);
 });
 
+test('the service worker is registered only once the model is in, so its install does not slow the start-up', async ({ page, context }) => {
+  await context.addInitScript(() => {
+    const register = ServiceWorkerContainer.prototype.register;
+    ServiceWorkerContainer.prototype.register = function (this: ServiceWorkerContainer, ...args: Parameters<typeof register>) {
+      (window as unknown as { readyWhenRegistered: boolean }).readyWhenRegistered = performance.getEntriesByName('soma:ready').length > 0;
+      return register.apply(this, args);
+    };
+  });
+  await page.goto('/');
+  await waitReady(page);
+  await expect(page.getByText('ready to work offline')).toBeVisible({ timeout: 30_000 });
+  expect(await page.evaluate(() => (window as unknown as { readyWhenRegistered?: boolean }).readyWhenRegistered)).toBe(true);
+});
+
 test('a new service worker waits, and "new version — reload" reloads onto it', async ({ page }, info) => {
   let version = 1;
   const server = await serveStatic(DIST, {
