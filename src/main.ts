@@ -1,9 +1,9 @@
 // Start-up: the engine (in a worker, or in the page when opened from file://), which keeps the
 // weights, the service worker, and the app that shows them all.
 import { engineWorker } from './boot/engine-worker'; // first: the worker starts while the rest is evaluated
-import { registerAppShell } from './boot/service-worker';
+import { appShell } from './boot/service-worker';
 import { EngineClient } from './engine/client';
-import { InPageEngine } from './engine/in-page-client';
+import { InPageEngine } from './boot/in-page-engine';
 import type { BackendChoice } from './engine/protocol';
 import './ui/soma-app';
 
@@ -39,5 +39,5 @@ app.services = {
     shipped: import.meta.env.SOMA_WEIGHTS ?? null,
     fromFile,
   },
-  shell: registerAppShell(import.meta.env.PROD),
+  shell: appShell(import.meta.env.PROD),
 };

@@ -74,7 +74,7 @@ class NoShell extends EventTarget implements AppShell {
 }
 
 /** The shell of `sw.js` next to the page, where the browser allows service workers at all; start() registers it. */
-export function registerAppShell(enabled: boolean, url = 'sw.js'): AppShell {
+export function appShell(enabled: boolean, url = 'sw.js'): AppShell {
   if (!enabled) return new NoShell({ kind: 'unsupported', reason: 'the development server has no service worker' });
   if (location.protocol === 'file:') return new NoShell({ kind: 'unsupported', reason: 'browsers run no service worker for a page opened from file://' });
   if (!('serviceWorker' in navigator)) return new NoShell({ kind: 'unsupported', reason: 'this browser offers no service worker here (it needs https or localhost)' });

@@ -1,8 +1,7 @@
 // The page's side of the in-page engine (a page opened from file://): it loads the engine's own
 // classic script on demand and stands in for the engine until then, so the app can be given an
 // Engine at once. Every call waits for the script; if it cannot load, every call fails saying so.
-import type { BackendChoice, ByteChunk, Engine, FineTuneProgress, GenerateDone, GenerateOptions, GenerateRequest, GenerateStreamOptions, Loaded, ScoreChunk, ScoreDone, SideBySide, StreamOptions, TeachPaused, WeightsOutcome, WeightsProgress, WeightsSource, WeightsState } from './protocol';
-import { IN_PAGE_ENGINE } from './protocol';
+import { type BackendChoice, type ByteChunk, type Engine, type FineTuneProgress, type GenerateDone, type GenerateOptions, type GenerateRequest, type GenerateStreamOptions, IN_PAGE_ENGINE, type Loaded, type ScoreChunk, type ScoreDone, type SideBySide, type StreamOptions, type TeachPaused, type WeightsOutcome, type WeightsProgress, type WeightsSource, type WeightsState } from '../engine/protocol';
 
 /** Adds the script at `src` to the page, and makes the engine it defines. */
 function loadScriptEngine(src: string): Promise<Engine> {
