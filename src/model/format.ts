@@ -83,10 +83,11 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /** Where a tensor first holds NaN or ±Infinity, said as an error; null when it holds none. */
 function firstNonFinite(w: Float32Array, offset: number, size: number, name: string): string | null {
-  let sum = 0; // x − x is NaN exactly when x is NaN or infinite, and NaN sticks: one pass, no branch
-  for (let i = offset; i < offset + size; i++) sum += w[i] - w[i];
-  if (sum === 0) return null;
-  for (let i = offset; ; i++) if (!Number.isFinite(w[i])) return `tensor ${name} holds ${w[i]} at index ${i - offset}`;
+  // The engine's own scans (includes finds NaN too): a loop here ran cold, 20 to 30 ms on a worker's start.
+  const t = w.subarray(offset, offset + size);
+  if (!t.includes(Number.NaN) && !t.includes(Number.POSITIVE_INFINITY) && !t.includes(Number.NEGATIVE_INFINITY)) return null;
+  const i = t.findIndex((x) => !Number.isFinite(x));
+  return `tensor ${name} holds ${t[i]} at index ${i}`;
 }
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
