@@ -153,8 +153,8 @@ export async function readSoma(input: ArrayBuffer | Uint8Array): Promise<SomaFil
 
   if (typeof header.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(header.sha256)) fail('sha256 must be 64 lowercase hex digits');
   const payload = bytes.subarray(payloadStart, payloadStart + payloadBytes);
-  // The hash is computed while the tensors are decoded (a browser's digest runs off this thread);
-  // its verdict still comes first, so a damaged file is called damaged, whatever else it breaks.
+  // The hash is started before the tensors are decoded, so the two overlap where a digest runs off
+  // this thread; its verdict still comes first, so a damaged file is called damaged, whatever else it breaks.
   const hashing = sha256Hex(payload);
   const weights = new Float32Array(layout.total);
   let nonFinite: string | null = null;

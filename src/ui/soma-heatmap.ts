@@ -16,7 +16,7 @@ const BUCKETS = 8;
  * is laid out and painted only near the view (content-visibility), so adding to the heatmap lays out
  * the new block, not every character above it: one box of 50,000 spans took the page 140 ms a layout.
  */
-export const BLOCK_CHARS = 1024;
+const BLOCK_CHARS = 1024;
 
 @customElement('soma-heatmap')
 export class SomaHeatmap extends LitElement {
